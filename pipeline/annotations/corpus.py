@@ -1,0 +1,134 @@
+"""The corpus as doccano relation-export JSON Lines: reading, writing, the split files.
+
+One example per line::
+
+    {"id": ..., "text": ..., "entities": [{"id", "label", "start_offset", "end_offset"}],
+     "relations": [{"id", "from_id", "to_id", "type"}], "source": {...}, ...}
+
+Keys other than these are metadata and are kept untouched.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+from ..fileio import atomic_write_jsonl
+
+SPLITS = ("train", "dev", "test")
+ANNOTATIONS_DIR = Path(__file__).resolve().parents[2] / "annotations"
+CORE_KEYS = {"id", "text", "entities", "relations"}
+
+
+class CorpusFormatError(ValueError):
+    """A line of a corpus file that is not a well-formed doccano example."""
+
+
+@dataclass
+class Entity:
+    id: int
+    label: str
+    start: int
+    end: int
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"id": self.id, "label": self.label, "start_offset": self.start, "end_offset": self.end}
+
+
+@dataclass
+class Relation:
+    id: int
+    head: int  # entity id
+    tail: int  # entity id
+    type: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"id": self.id, "from_id": self.head, "to_id": self.tail, "type": self.type}
+
+
+@dataclass
+class Example:
+    id: str
+    text: str
+    entities: List[Entity] = field(default_factory=list)
+    relations: List[Relation] = field(default_factory=list)
+    meta: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> Any:
+        return self.meta.get("source")
+
+    def entity_by_id(self) -> Dict[int, Entity]:
+        return {ent.id: ent for ent in self.entities}
+
+    def span_text(self, ent: Entity) -> str:
+        return self.text[ent.start : ent.end]
+
+    def to_json(self) -> Dict[str, Any]:
+        row: Dict[str, Any] = {"id": self.id, "text": self.text}
+        row["entities"] = [e.to_json() for e in sorted(self.entities, key=lambda e: (e.start, e.end))]
+        row["relations"] = [r.to_json() for r in self.relations]
+        row.update(self.meta)
+        return row
+
+    @classmethod
+    def from_json(cls, row: Dict[str, Any], where: str = "") -> "Example":
+        if not isinstance(row, dict):
+            raise CorpusFormatError(f"{where}: an example must be a JSON object")
+        for key in ("id", "text"):
+            if key not in row:
+                raise CorpusFormatError(f"{where}: missing key {key!r}")
+        if not isinstance(row["text"], str):
+            raise CorpusFormatError(f"{where}: 'text' must be a string")
+        try:
+            entities = [
+                Entity(int(e["id"]), str(e["label"]), int(e["start_offset"]), int(e["end_offset"]))
+                for e in row.get("entities") or []
+            ]
+            relations = [
+                Relation(int(r["id"]), int(r["from_id"]), int(r["to_id"]), str(r["type"]))
+                for r in row.get("relations") or []
+            ]
+        except (KeyError, TypeError, ValueError) as err:
+            raise CorpusFormatError(f"{where}: malformed entity or relation ({err!r})") from err
+        meta = {k: v for k, v in row.items() if k not in CORE_KEYS}
+        return cls(str(row["id"]), row["text"], entities, relations, meta)
+
+
+def read_examples(path: Path) -> List[Example]:
+    path = Path(path)
+    examples: List[Example] = []
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{lineno}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise CorpusFormatError(f"{where}: not JSON ({err.msg})") from err
+            examples.append(Example.from_json(row, where))
+    return examples
+
+
+def write_examples(path: Path, examples: Sequence[Example]) -> None:
+    atomic_write_jsonl(path, (ex.to_json() for ex in examples))
+
+
+def split_path(split: str, root: Optional[Path] = None) -> Path:
+    return (root or ANNOTATIONS_DIR) / f"{split}.jsonl"
+
+
+def read_splits(root: Optional[Path] = None) -> Dict[str, List[Example]]:
+    out: Dict[str, List[Example]] = {}
+    for split in SPLITS:
+        path = split_path(split, root)
+        out[split] = read_examples(path) if path.exists() else []
+    return out
+
+
+def iter_all(root: Optional[Path] = None) -> Iterator[tuple]:
+    for split, examples in read_splits(root).items():
+        for ex in examples:
+            yield split, ex
