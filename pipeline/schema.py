@@ -5,6 +5,7 @@ relation types and stages from here, so the contract lives in exactly one place.
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, Optional, Tuple
 
 ENTITY_LABELS: Tuple[str, ...] = (
@@ -39,7 +40,7 @@ STAGE_TRIGGERS: Dict[str, Tuple[str, ...]] = {
     "landed": ("落户", "落地", "注册", "入驻"),
     "started": ("开工", "开工建设", "奠基", "开建", "动工", "在建", "续建"),
     "completed": ("竣工", "建成", "封顶", "完工"),
-    "operating": ("投产", "试生产", "达产", "投入运营", "运营", "开业", "投用", "投入使用", "试运营"),
+    "operating": ("投产", "试生产", "达产", "投入运营", "运营", "开业", "投用", "投入使用", "试运营", "启用", "开馆", "揭牌"),
 }
 
 PLANNED_MARKERS: Tuple[str, ...] = ("计划", "拟", "将", "力争", "预计", "争取", "准备", "有望")
@@ -73,6 +74,8 @@ def _stage_lookup() -> Dict[str, str]:
 
 
 _WORD_TO_STAGE = _stage_lookup()
+# pinyin glosses inside traditional text: 對(duì)接
+_GLOSS = re.compile(r"\([a-zü\u00e0-\u01dc\u0101-\u01da ]{1,12}\)")
 _TRIGGERS_LONGEST_FIRST = sorted(_WORD_TO_STAGE, key=len, reverse=True)
 
 
@@ -86,7 +89,7 @@ def stage_of(status_text: str) -> Optional[str]:
         return _WORD_TO_STAGE[status_text]
     from .text.chinese import to_simplified
 
-    simplified = to_simplified(status_text)
+    simplified = to_simplified(_GLOSS.sub("", status_text))
     if simplified in _WORD_TO_STAGE:
         return _WORD_TO_STAGE[simplified]
     for word in _TRIGGERS_LONGEST_FIRST:
