@@ -1,15 +1,16 @@
 """Domain vocabulary trimming: keep the pieces our texts need, re-index the embeddings.
 
-The kept set is every piece of the e5 prefixes ("passage: ", "query: "), every piece the full tokenizer produces on the shared texts (seeds,
-public NER sets, unlabeled government reports), every single-character piece (with and
-without the word-start marker ▁, so any character still has a piece of its own), the
-▁-variant of every kept piece (text cut out anywhere begins with ▁), the
-special tokens, and the lowest-scoring piece (the unknown-token penalty is derived from
+The kept set is: every piece of the e5 prefixes ("passage: ", "query: "); every piece
+the full tokenizer produces on the shared texts (seeds, public NER sets, unlabeled
+government reports), line by line and sentence by sentence; every single-character
+piece, with and without the word-start marker ▁, so any character keeps a piece of its
+own; the ▁-variant of every kept piece (text cut out anywhere begins with ▁); the
+special tokens; and the lowest-scoring piece (the unknown-token penalty is derived from
 the minimum score, so dropping it would change segmentations).
 
 Unigram segmentation picks the best-scoring path; every piece of the full vocabulary's
 best path on a shared text is kept, so the same path stays best: tokenisation of the
-shared texts is unchanged. `verify_identical` checks that on every text.
+shared texts is unchanged. `verify_identical` checks that on every line and sentence.
 """
 from __future__ import annotations
 
@@ -121,7 +122,8 @@ def trim(full_dir: Path, out_dir: Path, texts: Optional[Sequence[str]] = None, p
 
     with Progress(disable=not progress) as bar:
         task = bar.add_task("tokenising shared texts", total=3)
-        used = used_piece_ids(tokenizer, list(texts) + [p + "投资" for p in E5_PREFIXES])
+        sentences = list(sentences_of(texts))
+        used = used_piece_ids(tokenizer, list(texts) + sentences + [p + "投资" for p in E5_PREFIXES])
         bar.advance(task)
         kept = keep_ids(pieces, scores, used)
         weights = load_file(str(full_dir / "model.safetensors"))
@@ -134,7 +136,7 @@ def trim(full_dir: Path, out_dir: Path, texts: Optional[Sequence[str]] = None, p
         bar.update(task, advance=1, description="writing trimmed model")
         write_model_dir(out_dir, config, weights, spm_bytes, {"format": "pt", "trimmed_from": str(len(pieces))})
         bar.update(task, advance=1, description="verifying tokenisation")
-        checked, identical = verify_identical(full_dir, out_dir, list(texts) + list(sentences_of(texts)))
+        checked, identical = verify_identical(full_dir, out_dir, list(texts) + sentences)
     return TrimReport(
         full_vocab=len(pieces),
         kept_vocab=len(kept),
