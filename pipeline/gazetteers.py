@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 GAZETTEER_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "gazetteers"
 
@@ -27,11 +26,11 @@ class Division:
     code: str
     name: str
     level: str  # province | city | area | street
-    province: Optional[str]  # province name
-    city: Optional[str]  # city name (None for provinces and direct-administered areas' "市辖区")
+    province: str | None  # province name
+    city: str | None  # city name (None for provinces and direct-administered areas' "市辖区")
 
 
-def short_form(name: str) -> Optional[str]:
+def short_form(name: str) -> str | None:
     """山东省 -> 山东, 威海市 -> 威海, 恩施土家族苗族自治州 -> 恩施; None when too short to be safe."""
     for suffix in _ADMIN_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
@@ -41,23 +40,23 @@ def short_form(name: str) -> Optional[str]:
     return None
 
 
-def _read_csv(path: Path) -> List[Dict[str, str]]:
+def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
 @dataclass
 class AdminGazetteer:
-    divisions: Dict[str, Division]  # code -> division
-    by_name: Dict[str, List[Division]]  # full names and safe short forms
+    divisions: dict[str, Division]  # code -> division
+    by_name: dict[str, list[Division]]  # full names and safe short forms
     max_name: int
 
-    def lookup(self, name: str) -> List[Division]:
+    def lookup(self, name: str) -> list[Division]:
         return self.by_name.get(name, [])
 
-    def parse_chain(self, text: str) -> Optional[List[Tuple[int, int, Division]]]:
+    def parse_chain(self, text: str) -> list[tuple[int, int, Division]] | None:
         """Split text into a chain of known division names (山东省威海市环翠区), or None."""
-        out: List[Tuple[int, int, Division]] = []
+        out: list[tuple[int, int, Division]] = []
         pos = 0
         while pos < len(text):
             for length in range(min(self.max_name, len(text) - pos), 1, -1):
@@ -86,13 +85,13 @@ class AdminGazetteer:
 
 
 @lru_cache(maxsize=2)
-def admin_gazetteer(root: Optional[Path] = None, with_streets: bool = True) -> AdminGazetteer:
+def admin_gazetteer(root: Path | None = None, with_streets: bool = True) -> AdminGazetteer:
     root = Path(root or GAZETTEER_DIR) / "admin_divisions"
-    divisions: Dict[str, Division] = {}
+    divisions: dict[str, Division] = {}
     provinces = {r["code"]: r["name"] for r in _read_csv(root / "provinces.csv")}
     for code, name in provinces.items():
         divisions[code] = Division(code, name, "province", None, None)
-    cities: Dict[str, str] = {}
+    cities: dict[str, str] = {}
     for r in _read_csv(root / "cities.csv"):
         cities[r["code"]] = r["name"]
         if r["name"] in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
@@ -111,7 +110,7 @@ def admin_gazetteer(root: Optional[Path] = None, with_streets: bool = True) -> A
             divisions[r["code"]] = Division(r["code"], r["name"], "street", provinces.get(r["provinceCode"]), city)
 
     level_rank = {"province": 0, "city": 1, "area": 2, "street": 3}
-    by_name: Dict[str, List[Division]] = {}
+    by_name: dict[str, list[Division]] = {}
     for division in sorted(divisions.values(), key=lambda d: (level_rank[d.level], d.code)):
         by_name.setdefault(division.name, []).append(division)
         if division.level != "street":
@@ -123,7 +122,7 @@ def admin_gazetteer(root: Optional[Path] = None, with_streets: bool = True) -> A
 
 
 @lru_cache(maxsize=1)
-def industry_names(root: Optional[Path] = None) -> Tuple[str, ...]:
+def industry_names(root: Path | None = None) -> tuple[str, ...]:
     """Industry names from GB/T 4754-2017 and the strategic emerging industries list."""
     root = Path(root or GAZETTEER_DIR)
     names = set()
@@ -141,7 +140,7 @@ def industry_names(root: Optional[Path] = None) -> Tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def central_soe_names(root: Optional[Path] = None) -> Tuple[str, ...]:
+def central_soe_names(root: Path | None = None) -> tuple[str, ...]:
     root = Path(root or GAZETTEER_DIR)
     names = set()
     for r in _read_csv(root / "central_soe" / "central_soe.csv"):

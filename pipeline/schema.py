@@ -6,9 +6,8 @@ relation types and stages from here, so the contract lives in exactly one place.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Tuple
 
-ENTITY_LABELS: Tuple[str, ...] = (
+ENTITY_LABELS: tuple[str, ...] = (
     "ORG",
     "PROJECT",
     "MONEY",
@@ -19,7 +18,7 @@ ENTITY_LABELS: Tuple[str, ...] = (
 )
 
 # relation type -> (head label, tail label)
-RELATION_ARGS: Dict[str, Tuple[str, str]] = {
+RELATION_ARGS: dict[str, tuple[str, str]] = {
     "AMOUNT": ("PROJECT", "MONEY"),
     "LOCATION": ("PROJECT", "DISTRICT"),
     "STATUS": ("PROJECT", "STATUS"),
@@ -27,14 +26,14 @@ RELATION_ARGS: Dict[str, Tuple[str, str]] = {
     "INDUSTRY": ("PROJECT", "INDUSTRY"),
     "DATE": ("PROJECT", "DATE"),
 }
-RELATION_TYPES: Tuple[str, ...] = tuple(RELATION_ARGS)
-TAIL_LABEL_TO_RELATION: Dict[str, str] = {tail: rel for rel, (_, tail) in RELATION_ARGS.items()}
+RELATION_TYPES: tuple[str, ...] = tuple(RELATION_ARGS)
+TAIL_LABEL_TO_RELATION: dict[str, str] = {tail: rel for rel, (_, tail) in RELATION_ARGS.items()}
 
-STAGES: Tuple[str, ...] = ("negotiating", "signed", "landed", "started", "completed", "operating")
+STAGES: tuple[str, ...] = ("negotiating", "signed", "landed", "started", "completed", "operating")
 
 # Trigger words per stage. Longer words are matched first by the stage normaliser,
 # so 开工建设 wins over 开工 and 集中签约 over 签约.
-STAGE_TRIGGERS: Dict[str, Tuple[str, ...]] = {
+STAGE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "negotiating": ("在谈", "洽谈", "对接", "跟踪", "商谈", "接洽", "磋商"),
     "signed": ("签约", "签订", "签署", "集中签约"),
     "landed": ("落户", "落地", "注册", "入驻"),
@@ -43,10 +42,10 @@ STAGE_TRIGGERS: Dict[str, Tuple[str, ...]] = {
     "operating": ("投产", "试生产", "达产", "投入运营", "运营", "开业", "投用", "投入使用", "试运营", "启用", "开馆", "揭牌"),
 }
 
-PLANNED_MARKERS: Tuple[str, ...] = ("计划", "拟", "将", "力争", "预计", "争取", "准备", "有望")
+PLANNED_MARKERS: tuple[str, ...] = ("计划", "拟", "将", "力争", "预计", "争取", "准备", "有望")
 
 # Colours shown in doccano, one per label, readable on white.
-LABEL_COLOURS: Dict[str, str] = {
+LABEL_COLOURS: dict[str, str] = {
     "ORG": "#1f77b4",
     "PROJECT": "#d62728",
     "MONEY": "#2ca02c",
@@ -55,7 +54,7 @@ LABEL_COLOURS: Dict[str, str] = {
     "DISTRICT": "#17becf",
     "STATUS": "#e377c2",
 }
-RELATION_COLOURS: Dict[str, str] = {
+RELATION_COLOURS: dict[str, str] = {
     "AMOUNT": "#2ca02c",
     "LOCATION": "#17becf",
     "STATUS": "#e377c2",
@@ -65,8 +64,8 @@ RELATION_COLOURS: Dict[str, str] = {
 }
 
 
-def _stage_lookup() -> Dict[str, str]:
-    table: Dict[str, str] = {}
+def _stage_lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
     for stage, words in STAGE_TRIGGERS.items():
         for word in words:
             table[word] = stage
@@ -79,7 +78,7 @@ _GLOSS = re.compile(r"\([a-zü\u00e0-\u01dc\u0101-\u01da ]{1,12}\)")
 _TRIGGERS_LONGEST_FIRST = sorted(_WORD_TO_STAGE, key=len, reverse=True)
 
 
-def stage_of(status_text: str) -> Optional[str]:
+def stage_of(status_text: str) -> str | None:
     """The canonical stage a STATUS span names, or None when no trigger word is in it.
 
     Traditional characters are read as simplified (簽約 is signed). Otherwise the longest

@@ -22,9 +22,10 @@ that surface is labelled more than once in the example.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from ..schema import ENTITY_LABELS, RELATION_ARGS
 from .corpus import Entity, Example, Relation
@@ -38,10 +39,10 @@ class AuthoringError(ValueError):
 @dataclass
 class Compiled:
     example: Example
-    warnings: List[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def occurrences(text: str, surface: str) -> List[int]:
+def occurrences(text: str, surface: str) -> list[int]:
     """Start offsets of every (possibly overlapping) match of surface in text."""
     starts = []
     pos = text.find(surface)
@@ -51,7 +52,7 @@ def occurrences(text: str, surface: str) -> List[int]:
     return starts
 
 
-def _parse_ref(ref: str) -> Tuple[str, Optional[int]]:
+def _parse_ref(ref: str) -> tuple[str, int | None]:
     if "@" in ref:
         surface, _, number = ref.rpartition("@")
         if number.isdigit() and surface:
@@ -59,7 +60,7 @@ def _parse_ref(ref: str) -> Tuple[str, Optional[int]]:
     return ref, None
 
 
-def _resolve_text(row: Dict[str, Any], where: str, seeds_dir: Optional[Path]) -> str:
+def _resolve_text(row: dict[str, Any], where: str, seeds_dir: Path | None) -> str:
     source = row.get("source") or {}
     if isinstance(source, dict) and source.get("kind") == "seed":
         try:
@@ -79,16 +80,16 @@ def _resolve_text(row: Dict[str, Any], where: str, seeds_dir: Optional[Path]) ->
     return text
 
 
-def compile_row(row: Dict[str, Any], seeds_dir: Optional[Path] = None) -> Compiled:
+def compile_row(row: dict[str, Any], seeds_dir: Path | None = None) -> Compiled:
     ex_id = str(row.get("id", "")).strip()
     where = f"example {ex_id or '<no id>'}"
     if not ex_id:
         raise AuthoringError(f"{where}: missing 'id'")
     text = _resolve_text(row, where, seeds_dir)
 
-    placed: List[Tuple[int, int, str]] = []  # start, end, label (declaration order)
-    by_key: Dict[Tuple[str, int], int] = {}  # (surface, occurrence) -> index in placed
-    by_surface: Dict[str, List[int]] = {}
+    placed: list[tuple[int, int, str]] = []  # start, end, label (declaration order)
+    by_key: dict[tuple[str, int], int] = {}  # (surface, occurrence) -> index in placed
+    by_surface: dict[str, list[int]] = {}
     for spec in row.get("spans") or []:
         if not isinstance(spec, (list, tuple)) or len(spec) not in (2, 3):
             raise AuthoringError(f"{where}: span {spec!r} must be [LABEL, text] or [LABEL, text, occurrence]")
@@ -134,7 +135,7 @@ def compile_row(row: Dict[str, Any], seeds_dir: Optional[Path] = None) -> Compil
             raise AuthoringError(f"{where}: relation names {ref!r}, which is not a declared span")
         return by_key[(surface, number)]
 
-    relations: List[Relation] = []
+    relations: list[Relation] = []
     seen = set()
     for spec in row.get("relations") or []:
         if not isinstance(spec, (list, tuple)) or len(spec) != 3:
@@ -160,7 +161,7 @@ def compile_row(row: Dict[str, Any], seeds_dir: Optional[Path] = None) -> Compil
     return Compiled(example, unlabelled_occurrence_warnings(example))
 
 
-def unlabelled_occurrence_warnings(example: Example) -> List[str]:
+def unlabelled_occurrence_warnings(example: Example) -> list[str]:
     """Places where a labelled surface text occurs again outside every span.
 
     "Every mention of every label" is the rule; these are the places a writer most
@@ -186,10 +187,10 @@ def unlabelled_occurrence_warnings(example: Example) -> List[str]:
     return warnings
 
 
-def compile_file(path: Path, seeds_dir: Optional[Path] = None) -> Tuple[List[Example], List[str]]:
+def compile_file(path: Path, seeds_dir: Path | None = None) -> tuple[list[Example], list[str]]:
     """Compile every line of an authoring file; the first fault stops it with its place."""
-    examples: List[Example] = []
-    warnings: List[str] = []
+    examples: list[Example] = []
+    warnings: list[str] = []
     with Path(path).open(encoding="utf-8") as handle:
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
@@ -207,11 +208,11 @@ def compile_file(path: Path, seeds_dir: Optional[Path] = None) -> Tuple[List[Exa
     return examples, warnings
 
 
-def decompile(example: Example) -> Dict[str, Any]:
+def decompile(example: Example) -> dict[str, Any]:
     """An Example back in the authoring format (used to re-read and hand-edit annotations)."""
-    spans: List[List[Any]] = []
-    ref_of: Dict[int, str] = {}
-    count: Dict[str, int] = {}
+    spans: list[list[Any]] = []
+    ref_of: dict[int, str] = {}
+    count: dict[str, int] = {}
     labelled_surfaces = [example.span_text(e) for e in example.entities]
     for ent in sorted(example.entities, key=lambda e: e.start):
         surface = example.span_text(ent)
@@ -220,7 +221,7 @@ def decompile(example: Example) -> Dict[str, Any]:
         count[surface] = count.get(surface, 0) + 1
         ref_of[ent.id] = surface if labelled_surfaces.count(surface) == 1 else f"{surface}@{number}"
     relations = [[r.type, ref_of[r.head], ref_of[r.tail]] for r in example.relations]
-    row: Dict[str, Any] = {"id": example.id}
+    row: dict[str, Any] = {"id": example.id}
     source = example.meta.get("source")
     if not (isinstance(source, dict) and source.get("kind") == "seed"):
         row["text"] = example.text
@@ -242,9 +243,9 @@ def split_of(example: Example, default: str = "train") -> str:
     return default
 
 
-def compile_many(paths: Sequence[Path], seeds_dir: Optional[Path] = None) -> Tuple[List[Example], List[str]]:
-    examples: List[Example] = []
-    warnings: List[str] = []
+def compile_many(paths: Sequence[Path], seeds_dir: Path | None = None) -> tuple[list[Example], list[str]]:
+    examples: list[Example] = []
+    warnings: list[str] = []
     for path in paths:
         exs, warns = compile_file(path, seeds_dir)
         examples.extend(exs)

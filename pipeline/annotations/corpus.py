@@ -10,9 +10,10 @@ Keys other than these are metadata and are kept untouched.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any
 
 from ..fileio import atomic_write_jsonl
 
@@ -32,7 +33,7 @@ class Entity:
     start: int
     end: int
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "start_offset": self.start, "end_offset": self.end}
 
 
@@ -43,7 +44,7 @@ class Relation:
     tail: int  # entity id
     type: str
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "from_id": self.head, "to_id": self.tail, "type": self.type}
 
 
@@ -51,29 +52,29 @@ class Relation:
 class Example:
     id: str
     text: str
-    entities: List[Entity] = field(default_factory=list)
-    relations: List[Relation] = field(default_factory=list)
-    meta: Dict[str, Any] = field(default_factory=dict)
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def source(self) -> Any:
         return self.meta.get("source")
 
-    def entity_by_id(self) -> Dict[int, Entity]:
+    def entity_by_id(self) -> dict[int, Entity]:
         return {ent.id: ent for ent in self.entities}
 
     def span_text(self, ent: Entity) -> str:
         return self.text[ent.start : ent.end]
 
-    def to_json(self) -> Dict[str, Any]:
-        row: Dict[str, Any] = {"id": self.id, "text": self.text}
+    def to_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": self.id, "text": self.text}
         row["entities"] = [e.to_json() for e in sorted(self.entities, key=lambda e: (e.start, e.end))]
         row["relations"] = [r.to_json() for r in self.relations]
         row.update(self.meta)
         return row
 
     @classmethod
-    def from_json(cls, row: Dict[str, Any], where: str = "") -> "Example":
+    def from_json(cls, row: dict[str, Any], where: str = "") -> Example:
         if not isinstance(row, dict):
             raise CorpusFormatError(f"{where}: an example must be a JSON object")
         for key in ("id", "text"):
@@ -96,9 +97,9 @@ class Example:
         return cls(str(row["id"]), row["text"], entities, relations, meta)
 
 
-def read_examples(path: Path) -> List[Example]:
+def read_examples(path: Path) -> list[Example]:
     path = Path(path)
-    examples: List[Example] = []
+    examples: list[Example] = []
     with path.open(encoding="utf-8") as handle:
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
@@ -116,19 +117,19 @@ def write_examples(path: Path, examples: Sequence[Example]) -> None:
     atomic_write_jsonl(path, (ex.to_json() for ex in examples))
 
 
-def split_path(split: str, root: Optional[Path] = None) -> Path:
+def split_path(split: str, root: Path | None = None) -> Path:
     return (root or ANNOTATIONS_DIR) / f"{split}.jsonl"
 
 
-def read_splits(root: Optional[Path] = None) -> Dict[str, List[Example]]:
-    out: Dict[str, List[Example]] = {}
+def read_splits(root: Path | None = None) -> dict[str, list[Example]]:
+    out: dict[str, list[Example]] = {}
     for split in SPLITS:
         path = split_path(split, root)
         out[split] = read_examples(path) if path.exists() else []
     return out
 
 
-def iter_all(root: Optional[Path] = None) -> Iterator[tuple]:
+def iter_all(root: Path | None = None) -> Iterator[tuple]:
     for split, examples in read_splits(root).items():
         for ex in examples:
             yield split, ex

@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
 
 from .seeds import SHARED_DIR
 
 NER_DIR = SHARED_DIR / "data" / "ner"
 
-CLUENER_TO_OURS: Dict[str, str] = {
+CLUENER_TO_OURS: dict[str, str] = {
     "company": "ORG",
     "government": "ORG",
     "organization": "ORG",
     "address": "DISTRICT",
 }
-PEOPLES_DAILY_TO_OURS: Dict[str, str] = {"TIME": "DATE"}
-CFSC_TO_OURS: Dict[str, str] = {"Corporate": "ORG"}
+PEOPLES_DAILY_TO_OURS: dict[str, str] = {"TIME": "DATE"}
+CFSC_TO_OURS: dict[str, str] = {"Corporate": "ORG"}
 
 _NUM = r"[0-9０-９一二三四五六七八九十百千万两几多数半]+"
 _DURATION = re.compile(rf"^(?:近|约|整整|长达|最近)?{_NUM}(?:个)?(?:多)?(?:小时|分钟|秒钟?|天|日|周|星期|个月|月|年|多年|年来|年间|载|世纪)(?:来|间|多|之久|以来)?$")
@@ -46,8 +46,8 @@ _DATE_CUE = re.compile(r"[年月日号]|季度|上半年|下半年|今天|昨天
 class PublicExample:
     id: str
     text: str
-    spans: List[Tuple[int, int, str]] = field(default_factory=list)  # start, end (exclusive), our label
-    source: Dict[str, str] = field(default_factory=dict)
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # start, end (exclusive), our label
+    source: dict[str, str] = field(default_factory=dict)
 
 
 def time_is_date(surface: str) -> bool:
@@ -62,7 +62,7 @@ def time_is_date(surface: str) -> bool:
     return bool(_DATE_CUE.search(s))
 
 
-def address_to_district(surface: str) -> Optional[Tuple[int, int]]:
+def address_to_district(surface: str) -> tuple[int, int] | None:
     """The administrative part of a CLUENER address (relative offsets), or None."""
     from ..gazetteers import admin_gazetteer
 
@@ -78,9 +78,9 @@ def address_to_district(surface: str) -> Optional[Tuple[int, int]]:
     return (0, length)
 
 
-def map_cluener_row(row: Dict, index: int, split: str) -> PublicExample:
+def map_cluener_row(row: dict, index: int, split: str) -> PublicExample:
     text = row["text"]
-    spans: List[Tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str]] = []
     for their_label, mentions in (row.get("label") or {}).items():
         ours = CLUENER_TO_OURS.get(their_label)
         if not ours:
@@ -99,7 +99,7 @@ def map_cluener_row(row: Dict, index: int, split: str) -> PublicExample:
     return PublicExample(f"cluener-{split}-{index}", text, _drop_overlaps(spans), {"kind": "public", "set": "cluener2020", "split": split, "line": str(index + 1)})
 
 
-def read_cluener(split: str = "train", root: Optional[Path] = None) -> Iterator[PublicExample]:
+def read_cluener(split: str = "train", root: Path | None = None) -> Iterator[PublicExample]:
     path = Path(root or NER_DIR) / "cluener2020" / f"{split}.json"
     with path.open(encoding="utf-8") as handle:
         for index, line in enumerate(handle):
@@ -107,13 +107,13 @@ def read_cluener(split: str = "train", root: Optional[Path] = None) -> Iterator[
                 yield map_cluener_row(json.loads(line), index, split)
 
 
-def read_peoples_daily(split: str = "dev", root: Optional[Path] = None) -> Iterator[PublicExample]:
+def read_peoples_daily(split: str = "dev", root: Path | None = None) -> Iterator[PublicExample]:
     path = Path(root or NER_DIR) / "peoples_daily_1998_time" / f"{split}.char.bio.tsv"
-    chars: List[str] = []
-    tags: List[str] = []
+    chars: list[str] = []
+    tags: list[str] = []
     index = 0
 
-    def flush() -> Optional[PublicExample]:
+    def flush() -> PublicExample | None:
         nonlocal index
         if not chars:
             return None
@@ -151,7 +151,7 @@ def read_peoples_daily(split: str = "dev", root: Optional[Path] = None) -> Itera
         yield example
 
 
-def read_cfsc(split: str = "val", root: Optional[Path] = None) -> Iterator[PublicExample]:
+def read_cfsc(split: str = "val", root: Path | None = None) -> Iterator[PublicExample]:
     path = Path(root or NER_DIR) / "cfsc" / f"{split}.json"
     rows = json.loads(path.read_text(encoding="utf-8"))
     for index, row in enumerate(rows):
@@ -165,9 +165,9 @@ def read_cfsc(split: str = "val", root: Optional[Path] = None) -> Iterator[Publi
         yield PublicExample(f"cfsc-{split}-{index}", text, _drop_overlaps(spans), {"kind": "public", "set": "cfsc", "split": split, "item": str(index + 1)})
 
 
-def _drop_overlaps(spans: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str]]:
+def _drop_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Keep the longer of overlapping spans (the sets label some nested mentions)."""
-    kept: List[Tuple[int, int, str]] = []
+    kept: list[tuple[int, int, str]] = []
     for span in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0])):
         if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
             kept.append(span)
@@ -181,12 +181,12 @@ PUBLIC_SETS = {
 }
 
 
-def iter_public_examples(root: Optional[Path] = None) -> Iterator[PublicExample]:
+def iter_public_examples(root: Path | None = None) -> Iterator[PublicExample]:
     for reader, splits in PUBLIC_SETS.values():
         for split in splits:
             yield from reader(split, root)
 
 
-def iter_public_texts(root: Optional[Path] = None) -> Iterator[str]:
+def iter_public_texts(root: Path | None = None) -> Iterator[str]:
     for example in iter_public_examples(root):
         yield example.text

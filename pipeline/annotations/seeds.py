@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
 
 SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
 SEEDS_DIR = SHARED_DIR / "seeds"
@@ -20,9 +19,9 @@ _ARTICLE_HEAD = re.compile(r"【[^】\n]{1,20}】")
 _HAS_CONTENT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 
 # seed file prefix -> split, for whole documents
-DOCUMENT_SPLIT: Dict[str, str] = {"000": "train", "001": "dev", "003": "train", "004": "test"}
+DOCUMENT_SPLIT: dict[str, str] = {"000": "train", "001": "dev", "003": "train", "004": "test"}
 # seed 002 is a page of ten articles; article index -> split
-ARTICLE_SPLIT_002: Dict[int, str] = {
+ARTICLE_SPLIT_002: dict[int, str] = {
     0: "train",  # 即墨区 2019 government work report
     1: "test",  # 崂山区 2019 government work report
     2: "train",
@@ -46,17 +45,17 @@ class Segment:
     split: str
 
 
-def seed_files(seeds_dir: Optional[Path] = None) -> List[Path]:
+def seed_files(seeds_dir: Path | None = None) -> list[Path]:
     return sorted((seeds_dir or SEEDS_DIR).glob("*.txt"))
 
 
-def read_seed(name: str, seeds_dir: Optional[Path] = None) -> str:
+def read_seed(name: str, seeds_dir: Path | None = None) -> str:
     # newline="" keeps \r and the offsets exactly as in the file
     with open((seeds_dir or SEEDS_DIR) / name, encoding="utf-8", newline="") as handle:
         return handle.read()
 
 
-def _split_long(text: str, start: int, end: int) -> List[tuple]:
+def _split_long(text: str, start: int, end: int) -> list[tuple]:
     """Cut text[start:end] at sentence ends into pieces of at most MAX_SEGMENT_CHARS
     (a sentence longer than that stays whole)."""
     pieces = []
@@ -75,7 +74,7 @@ def _split_long(text: str, start: int, end: int) -> List[tuple]:
     return pieces
 
 
-def _article_starts_002(text: str) -> List[int]:
+def _article_starts_002(text: str) -> list[int]:
     return [m.start() for m in _ARTICLE_HEAD.finditer(text)]
 
 
@@ -88,7 +87,7 @@ def split_for(file_name: str, offset: int, text: str) -> str:
     return ARTICLE_SPLIT_002[article]
 
 
-def segment_seed(file_name: str, seeds_dir: Optional[Path] = None) -> List[Segment]:
+def segment_seed(file_name: str, seeds_dir: Path | None = None) -> list[Segment]:
     """Paragraph-sized segments of one seed, with their offsets in the original file.
 
     Non-blank lines are the building blocks; a line longer than MAX_SEGMENT_CHARS is cut
@@ -99,7 +98,7 @@ def segment_seed(file_name: str, seeds_dir: Optional[Path] = None) -> List[Segme
     """
     text = read_seed(file_name, seeds_dir)
     heads = sorted(set(_article_starts_002(text))) if file_name.startswith("002") else []
-    blocks: List[tuple] = []
+    blocks: list[tuple] = []
     pos = 0
     for line in text.split("\n"):
         line_start, line_end = pos, pos + len(line)
@@ -115,7 +114,7 @@ def segment_seed(file_name: str, seeds_dir: Optional[Path] = None) -> List[Segme
                 ps, pe = ps + len(piece) - len(piece.lstrip()), pe - (len(piece) - len(piece.rstrip()))
                 if ps < pe and _HAS_CONTENT.search(text, ps, pe):
                     blocks.append((ps, pe))
-    merged: List[list] = []
+    merged: list[list] = []
     for ps, pe in blocks:
         starts_article = any(ps == h for h in heads)
         if merged and not starts_article and pe - merged[-1][0] <= MAX_SEGMENT_CHARS:
@@ -128,8 +127,8 @@ def segment_seed(file_name: str, seeds_dir: Optional[Path] = None) -> List[Segme
     ]
 
 
-def all_segments(seeds_dir: Optional[Path] = None) -> List[Segment]:
-    out: List[Segment] = []
+def all_segments(seeds_dir: Path | None = None) -> list[Segment]:
+    out: list[Segment] = []
     for path in seed_files(seeds_dir):
         out.extend(segment_seed(path.name, seeds_dir))
     return out

@@ -6,9 +6,9 @@ example with its split and id; counts labels, relation types and stages per spli
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ..schema import ENTITY_LABELS, RELATION_ARGS, stage_of
 from .corpus import Example
@@ -34,9 +34,9 @@ class SplitCounts:
     sources: Counter = field(default_factory=Counter)
 
 
-def example_faults(example: Example, seeds_dir: Optional[Path] = None) -> List[str]:
+def example_faults(example: Example, seeds_dir: Path | None = None) -> list[str]:
     """Every schema violation in one example, as readable reasons."""
-    reasons: List[str] = []
+    reasons: list[str] = []
     text = example.text
     if not example.id:
         reasons.append("empty id")
@@ -99,13 +99,13 @@ def example_faults(example: Example, seeds_dir: Optional[Path] = None) -> List[s
 
 
 def validate_splits(
-    splits: Mapping[str, Sequence[Example]], seeds_dir: Optional[Path] = None
+    splits: Mapping[str, Sequence[Example]], seeds_dir: Path | None = None
 ) -> tuple:
     """(faults, counts per split) over all splits, including cross-split duplicates."""
-    faults: List[Fault] = []
-    counts: Dict[str, SplitCounts] = {}
-    id_home: Dict[str, str] = {}
-    text_home: Dict[str, tuple] = {}
+    faults: list[Fault] = []
+    counts: dict[str, SplitCounts] = {}
+    id_home: dict[str, str] = {}
+    text_home: dict[str, tuple] = {}
     for split, examples in splits.items():
         c = counts.setdefault(split, SplitCounts())
         for ex in examples:

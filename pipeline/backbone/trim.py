@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set
 
 from .convert import HF_SPECIALS, MASK, SPM_FILE, sentencepiece_model, write_model_dir
 
@@ -27,7 +27,7 @@ META = "\u2581"
 E5_PREFIXES = ("passage: ", "query: ")
 
 
-def shared_texts(shared_dir: Optional[Path] = None) -> Iterator[str]:
+def shared_texts(shared_dir: Path | None = None) -> Iterator[str]:
     """Every text of ../shared: seeds, public NER sets, unlabeled reports (line by line)."""
     from ..annotations.public_sets import iter_public_texts
     from ..annotations.seeds import SHARED_DIR, read_seed, seed_files
@@ -55,8 +55,8 @@ def sentences_of(texts: Iterable[str]) -> Iterator[str]:
             yield from parts
 
 
-def _batched(items: Iterable[str], size: int = 2048) -> Iterator[List[str]]:
-    batch: List[str] = []
+def _batched(items: Iterable[str], size: int = 2048) -> Iterator[list[str]]:
+    batch: list[str] = []
     for item in items:
         if item.strip():
             batch.append(item)
@@ -67,15 +67,15 @@ def _batched(items: Iterable[str], size: int = 2048) -> Iterator[List[str]]:
         yield batch
 
 
-def used_piece_ids(tokenizer, texts: Iterable[str]) -> Set[int]:
-    used: Set[int] = set()
+def used_piece_ids(tokenizer, texts: Iterable[str]) -> set[int]:
+    used: set[int] = set()
     for batch in _batched(texts):
         for ids in tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"]:
             used.update(ids)
     return used
 
 
-def keep_ids(pieces: Sequence[str], scores: Sequence[float], used: Set[int]) -> List[int]:
+def keep_ids(pieces: Sequence[str], scores: Sequence[float], used: set[int]) -> list[int]:
     keep = set(used)
     keep.update(range(len(HF_SPECIALS)))
     keep.add(len(pieces) - 1)  # <mask>
@@ -105,7 +105,7 @@ class TrimReport:
     trimmed_bytes: int
 
 
-def trim(full_dir: Path, out_dir: Path, texts: Optional[Sequence[str]] = None, progress: bool = True) -> TrimReport:
+def trim(full_dir: Path, out_dir: Path, texts: Sequence[str] | None = None, progress: bool = True) -> TrimReport:
     from rich.progress import Progress
     from safetensors.numpy import load_file
     from sentencepiece import sentencepiece_model_pb2 as pb
@@ -164,7 +164,7 @@ def verify_identical(full_dir: Path, trimmed_dir: Path, texts: Iterable[str]) ->
     return checked, identical
 
 
-def id_map(full_dir: Path, trimmed_dir: Path) -> Dict[int, int]:
+def id_map(full_dir: Path, trimmed_dir: Path) -> dict[int, int]:
     """Full-vocabulary id -> trimmed id, for the pieces both have."""
     full = json.loads((Path(full_dir) / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
     small = json.loads((Path(trimmed_dir) / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
