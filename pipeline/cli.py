@@ -65,6 +65,47 @@ def backbone_check(
 
 
 @app.command()
+def extract(
+    in_path: Path = typer.Argument(..., metavar="IN", help="a document file or a folder of them (searched recursively)"),
+    out_path: Path = typer.Argument(..., metavar="OUT", help="the JSON Lines file to write"),
+    annotator: str = typer.Option("auto", help="auto (the trained model when built, else weak) or weak"),
+) -> None:
+    """Documents in, one line of entities, relations and project records per document out."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .extract import available_annotator, extract as run_extract
+    from .readers.documents import list_files
+
+    if not in_path.exists():
+        fail(f"input {in_path} does not exist (give a file or a folder: make extract IN=... OUT=...)")
+    if out_path.exists() and out_path.is_dir():
+        fail(f"output {out_path} is a folder; give a file name such as records.jsonl")
+    try:
+        chosen = available_annotator(annotator)
+    except (ValueError, FileNotFoundError) as err:
+        fail(str(err))
+    console.print(f"annotator: {chosen.name}")
+    files = list_files(in_path)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("extracting", total=len(files))
+        seen_files: set = set()
+
+        def advance(doc, line) -> None:
+            if doc.path not in seen_files:
+                seen_files.add(doc.path)
+                bar.update(task, completed=len(seen_files), description=f"extracting {doc.id[:40]}")
+
+        summary = run_extract(in_path, out_path, chosen, on_document=advance)
+        bar.update(task, completed=len(files))
+    console.print(
+        f"{summary.documents} documents ({summary.skipped} already in {out_path}), "
+        f"{summary.errors} with errors, {summary.projects} project records -> {out_path}"
+    )
+    if summary.documents and summary.processed == 0:
+        fail("no document could be processed")
+
+
+@app.command()
 def bench(
     runs: int = typer.Option(5, help="timed runs per model (after one warm-up)"),
     out: Path = typer.Option(Path("runs/bench.json"), help="where the figures are written as JSON"),
@@ -186,6 +227,50 @@ def annotate_import(
         print(f"backup: {backup}")
     if sum(report.kept.values()):
         console.print("[yellow]some examples were changed in doccano since; kept them (use --force to replace)[/]")
+
+
+@annotate_app.command("docbin")
+def annotate_docbin(
+    out: Path = typer.Option(Path("corpus"), help="folder for train/dev/test.spacy and public.spacy"),
+    public: bool = typer.Option(True, help="also convert the shared public NER sets (mapped labels)"),
+) -> None:
+    """Convert the corpus (and the public NER sets) to spaCy DocBin files for training."""
+    from rich.progress import track
+
+    from .annotations.corpus import read_splits
+    from .annotations.docbin import blank_nlp, example_to_doc, partial_doc, write_docbin
+    from .annotations.public_sets import iter_public_examples
+
+    nlp = blank_nlp()
+    for split, examples in read_splits().items():
+        count = write_docbin((example_to_doc(nlp, ex) for ex in examples), out / f"{split}.spacy")
+        print(f"{out / (split + '.spacy')}: {count} docs")
+    if public:
+        docs = (partial_doc(nlp, ex.id, ex.text, ex.spans, ex.source) for ex in track(list(iter_public_examples()), description="public sets", console=console))
+        count = write_docbin(docs, out / "public.spacy")
+        print(f"{out / 'public.spacy'}: {count} docs")
+
+
+@annotate_app.command("preannotate-score")
+def annotate_preannotate_score(
+    split: str = typer.Option("dev", help="which split to score against"),
+    out: Path = typer.Option(None, help="also write the figures as JSON here"),
+) -> None:
+    """Per-label precision/recall of the weak pre-annotator against a gold split."""
+    from .annotations.corpus import read_splits
+    from .annotations.preannotate import preannotate_example
+    from .evaluation.metrics import format_scores, score
+    from .fileio import atomic_write_text
+
+    gold = read_splits()[split]
+    if not gold:
+        fail(f"split {split!r} is empty")
+    predicted = [preannotate_example(ex.id, ex.text) for ex in gold]
+    scores = score(gold, predicted)
+    for line in format_scores(scores, f"weak pre-annotator on {split} ({len(gold)} examples, strict offsets)"):
+        print(line)
+    if out:
+        atomic_write_text(out, json.dumps(scores.to_json(), indent=2) + "\n")
 
 
 @annotate_app.command("segments")

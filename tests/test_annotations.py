@@ -170,3 +170,35 @@ def test_cfsc_corporate_maps_to_org():
     examples = list(read_cfsc("val"))
     spans = [(ex.text[s:e], l) for ex in examples for s, e, l in ex.spans]
     assert ("美的集团", "ORG") in spans and all(l == "ORG" for _, l in spans)
+
+
+def test_whole_corpus_round_trips_through_docbin_exactly(tmp_path):
+    from pipeline.annotations.docbin import blank_nlp, doc_relations, doc_to_example, example_to_doc, read_docbin, write_docbin
+
+    nlp = blank_nlp()
+    for split, examples in read_splits().items():
+        path = tmp_path / f"{split}.spacy"
+        write_docbin((example_to_doc(nlp, ex) for ex in examples), path)
+        docs = list(read_docbin(path, nlp))
+        assert len(docs) == len(examples)
+        for ex, doc in zip(examples, docs):
+            assert len(doc.ents) == len(ex.entities)
+            assert len(doc_relations(doc)) == len(ex.relations)
+            assert doc_to_example(doc).to_json() == ex.to_json()
+
+
+def test_public_sets_convert_to_aligned_partial_docs(tmp_path):
+    from pipeline.annotations.docbin import PARTIAL_KEY, blank_nlp, partial_doc, read_docbin, write_docbin
+    from pipeline.annotations.public_sets import iter_public_examples
+
+    nlp = blank_nlp()
+    examples = list(iter_public_examples())
+    count = write_docbin((partial_doc(nlp, ex.id, ex.text, ex.spans, ex.source) for ex in examples), tmp_path / "public.spacy")
+    assert count == len(examples) > 10000
+    spans_in = sum(len(ex.spans) for ex in examples)
+    docs = list(read_docbin(tmp_path / "public.spacy", nlp))
+    assert sum(len(doc.ents) for doc in docs) == spans_in
+    doc = next(d for d in docs if d.ents)
+    assert doc.user_data[PARTIAL_KEY] is True
+    outside = [t for t in doc if t.ent_iob_ == ""]
+    assert outside, "tokens outside the known spans are missing, not O"

@@ -1,0 +1,130 @@
+"""`make extract`: documents in, one JSON line of entities, relations and project records
+out per document, as ../shared/spec/extract-output.md specifies.
+
+The run writes to OUT.partial and renames it to OUT when done, so OUT is never half
+written; a re-run (or a run after a crash) keeps the lines already written and skips
+those documents. A document that cannot be read or processed still gets its line,
+with the reason in `error`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Set, Tuple
+
+from .readers.documents import Document, read_documents
+from .records.build import RelationRef, SpanRef, build_records
+
+
+class Annotator(Protocol):
+    name: str
+
+    def annotate(self, text: str) -> Tuple[List[SpanRef], List[RelationRef]]: ...
+
+
+class WeakAnnotator:
+    """Gazetteers, patterns and stage words (the pre-annotator); no trained model needed."""
+
+    name = "weak-preannotator"
+
+    def annotate(self, text: str) -> Tuple[List[SpanRef], List[RelationRef]]:
+        from .annotations.preannotate import preannotate
+
+        spans, relations = preannotate(text)
+        entities = [SpanRef(s, e, label, text[s:e]) for s, e, label in spans]
+        return entities, [RelationRef(r.head, r.tail, r.type) for r in relations]
+
+
+@dataclass
+class ExtractSummary:
+    documents: int = 0
+    skipped: int = 0
+    errors: int = 0
+    projects: int = 0
+
+    @property
+    def processed(self) -> int:
+        return self.documents - self.errors
+
+
+def document_line(doc: Document, annotator: Annotator) -> Dict[str, Any]:
+    line: Dict[str, Any] = {"id": doc.id, "entities": [], "relations": [], "projects": [], "error": doc.error}
+    if doc.meta:
+        line["meta"] = doc.meta
+    if doc.error is not None:
+        return line
+    try:
+        entities, relations = annotator.annotate(doc.text)
+        records = build_records(doc.text, entities, relations, doc.meta)
+    except Exception as err:  # one bad document must not stop the run
+        line["error"] = f"processing failed: {type(err).__name__}: {err}"
+        return line
+    line["entities"] = [{"start": e.start, "end": e.end, "label": e.label, "text": e.text} for e in entities]
+    line["relations"] = [{"head": r.head, "tail": r.tail, "type": r.type} for r in relations]
+    line["projects"] = records
+    return line
+
+
+def _done_ids(partial: Path) -> Tuple[Set[str], int]:
+    """Ids already written to a partial output; a cut-off last line is dropped."""
+    if not partial.exists():
+        return set(), 0
+    data = partial.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep < len(data):
+        with partial.open("r+b") as handle:
+            handle.truncate(keep)
+    ids = set()
+    count = 0
+    for raw in data[:keep].splitlines():
+        try:
+            ids.add(json.loads(raw)["id"])
+            count += 1
+        except (ValueError, KeyError):
+            continue
+    return ids, count
+
+
+def extract(
+    in_path: Path,
+    out_path: Path,
+    annotator: Annotator,
+    on_document: Optional[Callable[[Document, Dict[str, Any]], None]] = None,
+    documents: Optional[Iterable[Document]] = None,
+) -> ExtractSummary:
+    out_path = Path(out_path)
+    partial = out_path.with_name(out_path.name + ".partial")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if out_path.exists() and not partial.exists():
+        shutil.copy2(out_path, partial)  # resume from a finished run: append to a copy
+    done, _ = _done_ids(partial)
+    summary = ExtractSummary()
+    with partial.open("a", encoding="utf-8") as handle:
+        for doc in documents if documents is not None else read_documents(in_path):
+            summary.documents += 1
+            if doc.id in done:
+                summary.skipped += 1
+                continue
+            line = document_line(doc, annotator)
+            if line["error"] is not None:
+                summary.errors += 1
+            summary.projects += len(line["projects"])
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            handle.flush()
+            done.add(doc.id)
+            if on_document:
+                on_document(doc, line)
+        os.fsync(handle.fileno())
+    os.replace(partial, out_path)
+    return summary
+
+
+def available_annotator(kind: str = "auto") -> Annotator:
+    """The annotator to run: the trained model when one is available, else the weak one."""
+    if kind in ("auto", "weak"):
+        return WeakAnnotator()
+    raise ValueError(f"unknown annotator {kind!r}: expected auto or weak")
+

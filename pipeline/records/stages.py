@@ -1,0 +1,33 @@
+"""STATUS spans to the schema's canonical stage, with `planned` for 计划/拟/将/力争…"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from ..schema import PLANNED_MARKERS, STAGES, stage_of
+from ..text.chinese import to_simplified
+
+# a planning word shortly before the stage word, within the same clause
+_PLANNED = re.compile("(?:" + "|".join(map(re.escape, PLANNED_MARKERS + ("力争", "计划于", "预计于", "将于", "确保", "争取", "推动", "加快", "早"))) + r")[^，,。；;！？]{0,8}$")
+_DONE = re.compile(r"(?:已|已经|正式|顺利|成功|完成|实现)[^，,。；;]{0,3}$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    text: str
+    stage: Optional[str]
+    planned: bool
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "stage": self.stage, "planned": self.planned}
+
+    @property
+    def rank(self) -> int:
+        return STAGES.index(self.stage) if self.stage in STAGES else -1
+
+
+def parse_stage(surface: str, context_before: str = "") -> Stage:
+    before = to_simplified(context_before)
+    planned = bool(_PLANNED.search(before)) and not _DONE.search(before)
+    return Stage(surface, stage_of(surface), planned)
