@@ -73,7 +73,8 @@ def extract(
     """Documents in, one line of entities, relations and project records per document out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .extract import available_annotator, extract as run_extract
+    from .extract import available_annotator
+    from .extract import extract as run_extract
     from .readers.documents import list_files
 
     if not in_path.exists():

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Set, Tuple
+from typing import Any, Protocol
 
 from .readers.documents import Document, read_documents
 from .records.build import RelationRef, SpanRef, build_records
@@ -22,7 +23,7 @@ from .records.build import RelationRef, SpanRef, build_records
 class Annotator(Protocol):
     name: str
 
-    def annotate(self, text: str) -> Tuple[List[SpanRef], List[RelationRef]]: ...
+    def annotate(self, text: str) -> tuple[list[SpanRef], list[RelationRef]]: ...
 
 
 class WeakAnnotator:
@@ -30,7 +31,7 @@ class WeakAnnotator:
 
     name = "weak-preannotator"
 
-    def annotate(self, text: str) -> Tuple[List[SpanRef], List[RelationRef]]:
+    def annotate(self, text: str) -> tuple[list[SpanRef], list[RelationRef]]:
         from .annotations.preannotate import preannotate
 
         spans, relations = preannotate(text)
@@ -50,8 +51,8 @@ class ExtractSummary:
         return self.documents - self.errors
 
 
-def document_line(doc: Document, annotator: Annotator) -> Dict[str, Any]:
-    line: Dict[str, Any] = {"id": doc.id, "entities": [], "relations": [], "projects": [], "error": doc.error}
+def document_line(doc: Document, annotator: Annotator) -> dict[str, Any]:
+    line: dict[str, Any] = {"id": doc.id, "entities": [], "relations": [], "projects": [], "error": doc.error}
     if doc.meta:
         line["meta"] = doc.meta
     if doc.error is not None:
@@ -68,7 +69,7 @@ def document_line(doc: Document, annotator: Annotator) -> Dict[str, Any]:
     return line
 
 
-def _done_ids(partial: Path) -> Tuple[Set[str], int]:
+def _done_ids(partial: Path) -> tuple[set[str], int]:
     """Ids already written to a partial output; a cut-off last line is dropped."""
     if not partial.exists():
         return set(), 0
@@ -92,8 +93,8 @@ def extract(
     in_path: Path,
     out_path: Path,
     annotator: Annotator,
-    on_document: Optional[Callable[[Document, Dict[str, Any]], None]] = None,
-    documents: Optional[Iterable[Document]] = None,
+    on_document: Callable[[Document, dict[str, Any]], None] | None = None,
+    documents: Iterable[Document] | None = None,
 ) -> ExtractSummary:
     out_path = Path(out_path)
     partial = out_path.with_name(out_path.name + ".partial")

@@ -173,7 +173,14 @@ def test_cfsc_corporate_maps_to_org():
 
 
 def test_whole_corpus_round_trips_through_docbin_exactly(tmp_path):
-    from pipeline.annotations.docbin import blank_nlp, doc_relations, doc_to_example, example_to_doc, read_docbin, write_docbin
+    from pipeline.annotations.docbin import (
+        blank_nlp,
+        doc_relations,
+        doc_to_example,
+        example_to_doc,
+        read_docbin,
+        write_docbin,
+    )
 
     nlp = blank_nlp()
     for split, examples in read_splits().items():

@@ -11,8 +11,9 @@ what those sets simply do not label.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -57,7 +58,7 @@ def example_to_doc(nlp: Language, example: Example) -> Doc:
     return doc
 
 
-def partial_doc(nlp: Language, doc_id: str, text: str, spans: Sequence[Tuple[int, int, str]], meta: Dict[str, Any]) -> Doc:
+def partial_doc(nlp: Language, doc_id: str, text: str, spans: Sequence[tuple[int, int, str]], meta: dict[str, Any]) -> Doc:
     """A Doc that knows only some entities: tokens outside them are missing, not outside."""
     doc = nlp.make_doc(text)
     doc.set_ents([_char_span(doc, s, e, label, doc_id) for s, e, label in spans], default="missing")
@@ -68,21 +69,21 @@ def partial_doc(nlp: Language, doc_id: str, text: str, spans: Sequence[Tuple[int
     return doc
 
 
-def doc_relations(doc: Doc) -> List[Dict[str, Any]]:
+def doc_relations(doc: Doc) -> list[dict[str, Any]]:
     return list(doc.user_data.get(RELATIONS_KEY, []))
 
 
 def doc_to_example(doc: Doc) -> Example:
-    ids: Dict[str, int] = dict(doc.user_data.get(ENTITY_IDS_KEY, {}))
+    ids: dict[str, int] = dict(doc.user_data.get(ENTITY_IDS_KEY, {}))
     next_id = max(ids.values(), default=0) + 1
-    entities: List[Entity] = []
+    entities: list[Entity] = []
     for span in doc.ents:
         key = f"{span.start_char}:{span.end_char}"
         if key not in ids:
             ids[key] = next_id
             next_id += 1
         entities.append(Entity(ids[key], span.label_, span.start_char, span.end_char))
-    relations: List[Relation] = []
+    relations: list[Relation] = []
     for index, rel in enumerate(doc_relations(doc), 1):
         head = ids.get(f"{rel['head'][0]}:{rel['head'][1]}")
         tail = ids.get(f"{rel['tail'][0]}:{rel['tail'][1]}")

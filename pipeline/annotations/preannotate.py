@@ -8,14 +8,14 @@ rule-based linker attaches each project to the nearest fitting span of its sente
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..schema import STAGE_TRIGGERS, TAIL_LABEL_TO_RELATION
 from ..text.normalise import NormalisedText, normalise
 
-Span = Tuple[int, int, str]  # start, end (exclusive), label
+Span = tuple[int, int, str]  # start, end (exclusive), label
 
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千]+(?:点[零〇一二三四五六七八九]+)?)"
 _CURRENCY = r"(?:人民币|美元|欧元|港元|港币|日元|韩元|英镑|新台币|新臺幣|澳门元|澳元|加元|瑞士法郎|新加坡元|元)"
@@ -85,7 +85,7 @@ def _common_words() -> frozenset:
 
 
 @lru_cache(maxsize=1)
-def _district_names() -> Tuple[re.Pattern, frozenset]:
+def _district_names() -> tuple[re.Pattern, frozenset]:
     from ..gazetteers import admin_gazetteer
 
     gazetteer = admin_gazetteer(with_streets=False)
@@ -125,9 +125,9 @@ def _strip_leading_noise(start: int, end: int, text: str) -> int:
     return m.end() if m and m.end() < end - 1 else start
 
 
-def candidate_spans(text: str) -> List[Tuple[int, int, str, int]]:
+def candidate_spans(text: str) -> list[tuple[int, int, str, int]]:
     """Every match of every matcher: (start, end, label, priority)."""
-    out: List[Tuple[int, int, str, int]] = []
+    out: list[tuple[int, int, str, int]] = []
     padded = "\n" + text  # lets look-behind boundaries match at the start
 
     def add(regex: re.Pattern, label: str, priority: int, source: str = padded, shift: int = 1) -> None:
@@ -153,8 +153,8 @@ def candidate_spans(text: str) -> List[Tuple[int, int, str, int]]:
     return out
 
 
-def resolve_overlaps(candidates: Iterable[Tuple[int, int, str, int]]) -> List[Span]:
-    chosen: List[Tuple[int, int, str, int]] = []
+def resolve_overlaps(candidates: Iterable[tuple[int, int, str, int]]) -> list[Span]:
+    chosen: list[tuple[int, int, str, int]] = []
     taken = bytearray()
     for start, end, label, priority in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[3], c[0])):
         if len(taken) < end:
@@ -166,7 +166,7 @@ def resolve_overlaps(candidates: Iterable[Tuple[int, int, str, int]]) -> List[Sp
     return sorted((s, e, l) for s, e, l, _ in chosen)
 
 
-def preannotate_entities(text: str) -> List[Span]:
+def preannotate_entities(text: str) -> list[Span]:
     """Entity spans for text, as original-text offsets (the matchers run on normalised text)."""
     norm: NormalisedText = normalise(text)
     spans = resolve_overlaps(candidate_spans(norm.text))
@@ -188,23 +188,21 @@ class WeakRelation:
     type: str
 
 
-def link_relations(text: str, spans: Sequence[Span]) -> List[WeakRelation]:
+def link_relations(text: str, spans: Sequence[Span]) -> list[WeakRelation]:
     """Each PROJECT to the nearest span of each other label in its own sentence (MONEY
     only when it reads as investment)."""
     sentence_of = []
-    sentence = 0
     boundaries = [m.start() for m in _SENTENCE_END.finditer(text)]
     b = 0
     for start, _, _ in spans:
         while b < len(boundaries) and boundaries[b] < start:
             b += 1
         sentence_of.append(b)
-    del sentence
-    relations: List[WeakRelation] = []
+    relations: list[WeakRelation] = []
     projects = [i for i, s in enumerate(spans) if s[2] == "PROJECT"]
     for p in projects:
-        best: Dict[str, Tuple[int, int]] = {}
-        for t, (start, end, label) in enumerate(spans):
+        best: dict[str, tuple[int, int]] = {}
+        for t, (start, _, label) in enumerate(spans):
             if label == "PROJECT" or sentence_of[t] != sentence_of[p]:
                 continue
             if label == "MONEY" and NOT_INVESTMENT_BEFORE.search(text[max(0, start - 12) : start]):
@@ -217,12 +215,12 @@ def link_relations(text: str, spans: Sequence[Span]) -> List[WeakRelation]:
     return relations
 
 
-def preannotate(text: str) -> Tuple[List[Span], List[WeakRelation]]:
+def preannotate(text: str) -> tuple[list[Span], list[WeakRelation]]:
     spans = preannotate_entities(text)
     return spans, link_relations(text, spans)
 
 
-def preannotate_example(example_id: str, text: str, meta: Optional[dict] = None):
+def preannotate_example(example_id: str, text: str, meta: dict | None = None):
     """A corpus Example with the weak annotation (used to pre-fill doccano)."""
     from .corpus import Entity, Example, Relation
 

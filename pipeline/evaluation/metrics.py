@@ -6,8 +6,8 @@ the type and both argument spans (offsets and labels) are identical.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Sequence, Set, Tuple
 
 from ..annotations.corpus import Example
 from ..schema import ENTITY_LABELS, RELATION_TYPES
@@ -32,22 +32,22 @@ class PRF:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    def add(self, gold: Set, pred: Set) -> None:
+    def add(self, gold: set, pred: set) -> None:
         self.tp += len(gold & pred)
         self.fp += len(pred - gold)
         self.fn += len(gold - pred)
 
-    def to_json(self) -> Dict[str, float]:
+    def to_json(self) -> dict[str, float]:
         return {"p": round(self.precision, 4), "r": round(self.recall, 4), "f1": round(self.f1, 4), "tp": self.tp, "fp": self.fp, "fn": self.fn, "support": self.tp + self.fn}
 
 
 @dataclass
 class Scores:
-    entities: Dict[str, PRF] = field(default_factory=lambda: {label: PRF() for label in ENTITY_LABELS})
-    relations: Dict[str, PRF] = field(default_factory=lambda: {t: PRF() for t in RELATION_TYPES})
+    entities: dict[str, PRF] = field(default_factory=lambda: {label: PRF() for label in ENTITY_LABELS})
+    relations: dict[str, PRF] = field(default_factory=lambda: {t: PRF() for t in RELATION_TYPES})
 
     @staticmethod
-    def micro(table: Dict[str, PRF]) -> PRF:
+    def micro(table: dict[str, PRF]) -> PRF:
         total = PRF()
         for prf in table.values():
             total.tp += prf.tp
@@ -64,11 +64,11 @@ class Scores:
         }
 
 
-def entity_set(example: Example, label: str) -> Set[Tuple[int, int, str]]:
+def entity_set(example: Example, label: str) -> set[tuple[int, int, str]]:
     return {(e.start, e.end, e.label) for e in example.entities if e.label == label}
 
 
-def relation_set(example: Example, rel_type: str) -> Set[Tuple]:
+def relation_set(example: Example, rel_type: str) -> set[tuple]:
     by_id = example.entity_by_id()
     out = set()
     for r in example.relations:

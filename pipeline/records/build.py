@@ -7,8 +7,9 @@ of the span it came from, so every value can be checked against the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 from ..text.chinese import to_simplified
 from .dates import DateContext, document_context, parse_date
@@ -42,10 +43,10 @@ def project_key(name: str) -> str:
     return re.sub(r"项目$", "", key)
 
 
-def group_mentions(entities: Sequence[SpanRef]) -> List[List[int]]:
+def group_mentions(entities: Sequence[SpanRef]) -> list[list[int]]:
     """Indices of PROJECT entities grouped by project: same name, or one name inside the other."""
-    groups: List[List[int]] = []
-    keys: List[List[str]] = []
+    groups: list[list[int]] = []
+    keys: list[list[str]] = []
     for i, ent in enumerate(entities):
         if ent.label != "PROJECT":
             continue
@@ -61,7 +62,7 @@ def group_mentions(entities: Sequence[SpanRef]) -> List[List[int]]:
     return groups
 
 
-def _evidence(ent: SpanRef) -> Dict[str, Any]:
+def _evidence(ent: SpanRef) -> dict[str, Any]:
     return {"start": ent.start, "end": ent.end}
 
 
@@ -69,21 +70,21 @@ def build_records(
     text: str,
     entities: Sequence[SpanRef],
     relations: Sequence[RelationRef],
-    meta: Optional[Dict[str, Any]] = None,
-) -> List[Dict[str, Any]]:
+    meta: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     context: DateContext = document_context(text, meta)
     district_names = [e.text for e in entities if e.label == "DISTRICT"]
-    tails: Dict[int, List[RelationRef]] = {}
+    tails: dict[int, list[RelationRef]] = {}
     for rel in relations:
         tails.setdefault(rel.head, []).append(rel)
     records = []
     for group in group_mentions(entities):
         name_ent = max((entities[i] for i in group), key=lambda e: (len(e.text), -e.start))
         rels = sorted((r for i in group for r in tails.get(i, [])), key=lambda r: entities[r.tail].start)
-        by_type: Dict[str, List[SpanRef]] = {}
+        by_type: dict[str, list[SpanRef]] = {}
         for rel in rels:
             by_type.setdefault(rel.type, []).append(entities[rel.tail])
-        record: Dict[str, Any] = {
+        record: dict[str, Any] = {
             "name": name_ent.text,
             "start": name_ent.start,
             "end": name_ent.end,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Dict, Optional
+from typing import Any
 
 from ..text.chinese import to_simplified
 
@@ -20,7 +20,7 @@ _NUM = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
 _FULL_DATE = re.compile(r"(\d{4})[年\-/.](\d{1,2})[月\-/.](\d{1,2})[日号]?")
 
 
-def cn_int(text: str) -> Optional[int]:
+def cn_int(text: str) -> int | None:
     text = text.strip()
     if text.isdigit():
         return int(text)
@@ -45,15 +45,15 @@ def cn_int(text: str) -> Optional[int]:
 class DateContext:
     """What a document tells about its own time."""
 
-    document_date: Optional[date] = None
-    document_year: Optional[int] = None
+    document_date: date | None = None
+    document_year: int | None = None
 
     @property
-    def year(self) -> Optional[int]:
+    def year(self) -> int | None:
         return self.document_date.year if self.document_date else self.document_year
 
 
-def document_context(text: str, meta: Optional[Dict[str, Any]] = None) -> DateContext:
+def document_context(text: str, meta: dict[str, Any] | None = None) -> DateContext:
     """The document's date from metadata (date/published/pub_date) or a full date in its
     first lines; else a year written in its title (the first 120 characters)."""
     meta = meta or {}
@@ -77,12 +77,12 @@ def document_context(text: str, meta: Optional[Dict[str, Any]] = None) -> DateCo
     return DateContext(document_year=int(m.group(1)) if m else None)
 
 
-def _year_before(text: str, offset: int) -> Optional[int]:
+def _year_before(text: str, offset: int) -> int | None:
     years = [int(m.group(1)) for m in re.finditer(r"(?<!\d)((?:19|20)\d{2})年", text[:offset])]
     return years[-1] if years else None
 
 
-def parse_date(surface: str, context: DateContext = DateContext(), text: str = "", offset: int = 0) -> Optional[str]:
+def parse_date(surface: str, context: DateContext = DateContext(), text: str = "", offset: int = 0) -> str | None:
     """ISO 8601 for a DATE span, or None when no year can be known."""
     s = to_simplified(surface).strip().replace(" ", "")
     today = context.document_date
@@ -95,7 +95,7 @@ def parse_date(surface: str, context: DateContext = DateContext(), text: str = "
     if s in ("前天",):
         return (today - timedelta(days=2)).isoformat() if today else None
 
-    year: Optional[int] = None
+    year: int | None = None
     rest = s
     m = re.match(_YEAR, rest)
     if m:

@@ -9,14 +9,14 @@ of that kind in the document's city.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
 
 from ..gazetteers import Division, admin_gazetteer
 from ..text.chinese import to_simplified
 
 # name people use -> the gazetteer's name (or code) of the place it is / lies in
-ALIASES: Dict[str, str] = {
+ALIASES: dict[str, str] = {
     "西海岸新区": "370211",  # 青岛西海岸新区 = 黄岛区
     "青岛西海岸新区": "370211",
     "上合示范区": "370281",  # 中国—上海合作组织地方经贸合作示范区, in 胶州市
@@ -37,7 +37,7 @@ ALIASES: Dict[str, str] = {
     "横琴": "440404",
     "苏州工业园区": "320571",
 }
-GENERIC_ZONES: Dict[str, tuple] = {
+GENERIC_ZONES: dict[str, tuple] = {
     "经开区": ("经济技术开发区", "经济开发区"),
     "开发区": ("经济技术开发区", "经济开发区", "开发区"),
     "高新区": ("高新技术产业开发区", "高技术产业开发区"),
@@ -49,10 +49,10 @@ _GLOSS = re.compile(r"\([a-zü\u00e0-\u01dc ]{1,12}\)")
 @dataclass(frozen=True)
 class District:
     text: str
-    code: Optional[str]
-    province: Optional[str]
-    city: Optional[str]
-    level: Optional[str] = None
+    code: str | None
+    province: str | None
+    city: str | None
+    level: str | None = None
 
     def to_json(self) -> dict:
         return {"text": self.text, "code": self.code, "province": self.province, "city": self.city}
@@ -66,14 +66,14 @@ def _parents(division: Division) -> tuple:
     return division.province, division.city
 
 
-def _as_district(text: str, division: Optional[Division]) -> District:
+def _as_district(text: str, division: Division | None) -> District:
     if division is None:
         return District(text, None, None, None)
     province, city = _parents(division)
     return District(text, division.code, province, city, division.level)
 
 
-def candidates(name: str) -> List[Division]:
+def candidates(name: str) -> list[Division]:
     gazetteer = admin_gazetteer()
     if name in ALIASES:
         target = ALIASES[name]
@@ -103,7 +103,7 @@ def resolve(text: str, context_names: Iterable[str] = ()) -> District:
     """One DISTRICT span, resolved with the document's other district names as context."""
     name = to_simplified(_GLOSS.sub("", text)).strip()
     name = re.sub(r"办事处$", "", name)
-    context: List[Division] = []
+    context: list[Division] = []
     for other in context_names:
         other = to_simplified(_GLOSS.sub("", other)).strip()
         if other != name and other not in GENERIC_ZONES:
@@ -134,7 +134,7 @@ def resolve(text: str, context_names: Iterable[str] = ()) -> District:
     return _as_district(text, best)
 
 
-def _generic_zone(name: str, context: Sequence[Division]) -> Optional[Division]:
+def _generic_zone(name: str, context: Sequence[Division]) -> Division | None:
     gazetteer = admin_gazetteer()
     cities = {d.code[:4] for d in context if len(d.code) >= 4}
     kinds = GENERIC_ZONES[name]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Optional
 
 CURRENCIES = (
     ("新台币", "TWD"), ("新臺幣", "TWD"), ("台币", "TWD"), ("臺幣", "TWD"),
@@ -38,10 +37,10 @@ _RANGE = re.compile(r"^(?P<a>[0-9.]+|[零〇一二两三四五六七八九十百
 @dataclass(frozen=True)
 class Money:
     text: str
-    value: Optional[float]
-    currency: Optional[str]
-    qualifier: Optional[str]
-    max_value: Optional[float] = None
+    value: float | None
+    currency: str | None
+    qualifier: str | None
+    max_value: float | None = None
 
     def to_json(self) -> dict:
         out = {"text": self.text, "value": _clean(self.value), "currency": self.currency, "qualifier": self.qualifier}
@@ -50,13 +49,13 @@ class Money:
         return out
 
 
-def _clean(value: Optional[float]):
+def _clean(value: float | None):
     if value is None:
         return None
     return int(value) if float(value).is_integer() else round(value, 4)
 
 
-def parse_number(text: str) -> Optional[Decimal]:
+def parse_number(text: str) -> Decimal | None:
     """`20.7`, `1,200`, `２０`, `三千`, `十二点五` → Decimal; None when not a number."""
     text = text.strip()
     if not text:

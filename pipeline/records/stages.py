@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from ..schema import PLANNED_MARKERS, STAGES, stage_of
 from ..text.chinese import to_simplified
@@ -16,7 +15,7 @@ _DONE = re.compile(r"(?:已|已经|正式|顺利|成功|完成|实现)[^，,。�
 @dataclass(frozen=True)
 class Stage:
     text: str
-    stage: Optional[str]
+    stage: str | None
     planned: bool
 
     def to_json(self) -> dict:
