@@ -5,8 +5,6 @@ relation types and stages from here, so the contract lives in exactly one place.
 """
 from __future__ import annotations
 
-import re
-
 ENTITY_LABELS: tuple[str, ...] = (
     "ORG",
     "PROJECT",
@@ -73,8 +71,6 @@ def _stage_lookup() -> dict[str, str]:
 
 
 _WORD_TO_STAGE = _stage_lookup()
-# pinyin glosses inside traditional text: 對(duì)接
-_GLOSS = re.compile(r"\([a-zü\u00e0-\u01dc\u0101-\u01da ]{1,12}\)")
 _TRIGGERS_LONGEST_FIRST = sorted(_WORD_TO_STAGE, key=len, reverse=True)
 
 
@@ -86,9 +82,9 @@ def stage_of(status_text: str) -> str | None:
     """
     if status_text in _WORD_TO_STAGE:
         return _WORD_TO_STAGE[status_text]
-    from .text.chinese import to_simplified
+    from .text.chinese import plain_simplified
 
-    simplified = to_simplified(_GLOSS.sub("", status_text))
+    simplified = plain_simplified(status_text)
     if simplified in _WORD_TO_STAGE:
         return _WORD_TO_STAGE[simplified]
     for word in _TRIGGERS_LONGEST_FIRST:

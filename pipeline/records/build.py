@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..text.chinese import to_simplified
+from ..text.chinese import plain_simplified
 from .dates import DateContext, document_context, parse_date
 from .districts import resolve
 from .money import parse_money
@@ -34,12 +34,11 @@ class RelationRef:
 
 
 _QUOTES = "“”\"'‘’《》「」『』"
-_GLOSS = re.compile(r"\([a-zü\u00e0-\u01dc ]{1,12}\)")
 _LEVEL_RANK = {"street": 0, "area": 1, "city": 2, "province": 3, None: 4}
 
 
 def project_key(name: str) -> str:
-    key = to_simplified(_GLOSS.sub("", name)).strip(_QUOTES + " ")
+    key = plain_simplified(name).strip(_QUOTES + " ")
     return re.sub(r"项目$", "", key)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..gazetteers import Division, admin_gazetteer
-from ..text.chinese import to_simplified
+from ..text.chinese import plain_simplified
 
 # name people use -> the gazetteer's name (or code) of the place it is / lies in
 ALIASES: dict[str, str] = {
@@ -43,7 +43,6 @@ GENERIC_ZONES: dict[str, tuple] = {
     "高新区": ("高新技术产业开发区", "高技术产业开发区"),
     "临港区": ("临港经济技术开发区",),
 }
-_GLOSS = re.compile(r"\([a-zü\u00e0-\u01dc ]{1,12}\)")
 
 
 @dataclass(frozen=True)
@@ -101,11 +100,11 @@ def _context_scores(division: Division, context: Sequence[Division]) -> int:
 
 def resolve(text: str, context_names: Iterable[str] = ()) -> District:
     """One DISTRICT span, resolved with the document's other district names as context."""
-    name = to_simplified(_GLOSS.sub("", text)).strip()
+    name = plain_simplified(text).strip()
     name = re.sub(r"办事处$", "", name)
     context: list[Division] = []
     for other in context_names:
-        other = to_simplified(_GLOSS.sub("", other)).strip()
+        other = plain_simplified(other).strip()
         if other != name and other not in GENERIC_ZONES:
             found = candidates(other)
             if len(found) == 1:
