@@ -69,24 +69,22 @@ def document_line(doc: Document, annotator: Annotator) -> dict[str, Any]:
     return line
 
 
-def _done_ids(partial: Path) -> tuple[set[str], int]:
+def _done_ids(partial: Path) -> set[str]:
     """Ids already written to a partial output; a cut-off last line is dropped."""
     if not partial.exists():
-        return set(), 0
+        return set()
     data = partial.read_bytes()
     keep = data.rfind(b"\n") + 1
     if keep < len(data):
         with partial.open("r+b") as handle:
             handle.truncate(keep)
     ids = set()
-    count = 0
     for raw in data[:keep].splitlines():
         try:
             ids.add(json.loads(raw)["id"])
-            count += 1
         except (ValueError, KeyError):
             continue
-    return ids, count
+    return ids
 
 
 def extract(
@@ -101,7 +99,7 @@ def extract(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if out_path.exists() and not partial.exists():
         shutil.copy2(out_path, partial)  # resume from a finished run: append to a copy
-    done, _ = _done_ids(partial)
+    done = _done_ids(partial)
     summary = ExtractSummary()
     with partial.open("a", encoding="utf-8") as handle:
         for doc in documents if documents is not None else read_documents(in_path):

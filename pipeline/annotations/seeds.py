@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
@@ -49,7 +50,9 @@ def seed_files(seeds_dir: Path | None = None) -> list[Path]:
     return sorted((seeds_dir or SEEDS_DIR).glob("*.txt"))
 
 
+@lru_cache(maxsize=16)
 def read_seed(name: str, seeds_dir: Path | None = None) -> str:
+    # read once per process (every seed example is checked against its seed);
     # newline="" keeps \r and the offsets exactly as in the file
     with open((seeds_dir or SEEDS_DIR) / name, encoding="utf-8", newline="") as handle:
         return handle.read()

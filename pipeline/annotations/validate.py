@@ -121,7 +121,6 @@ def validate_splits(
             text_home.setdefault(key, (split, ex.id))
             c.examples += 1
             c.characters += len(ex.text)
-            by_id = ex.entity_by_id()
             for ent in ex.entities:
                 c.labels[ent.label] += 1
                 if ent.label == "STATUS":
@@ -131,7 +130,6 @@ def validate_splits(
             source = ex.meta.get("source")
             kind = source.get("kind", "?") if isinstance(source, dict) else str(source)
             c.sources[kind] += 1
-            del by_id
     return faults, counts
 
 

@@ -155,7 +155,6 @@ def parse_date(surface: str, context: DateContext = DateContext(), text: str = "
             return date(year, month, day).isoformat()
         except ValueError:
             return None
-    season = {"春": "S1", "春季": "S1", "春天": "S1"}
-    if rest in season:
+    if rest.rstrip("季天") in ("春", "夏", "秋", "冬"):  # ISO 8601 has no season: the year
         return f"{year:04d}"
     return None
