@@ -58,14 +58,16 @@ corpus: $(STAMP) ## compile annotations/authored/*.jsonl into the split files, t
 preannotate-score: $(STAMP) ## the weak pre-annotator's per-label precision/recall on dev
 	$(CLI) annotate preannotate-score --split dev
 
-train: setup ## fine-tune the NER and relation model (not built yet)
-	@echo "make train: not built yet (issue: the model)"; exit 2
+PROFILE ?= default
+
+train: setup ## fine-tune NER + relations (PROFILE=default -> models/finetuned; PROFILE=fast: tiny smoke run)
+	$(CLI) train --profile configs/$(PROFILE).cfg --run-dir runs/$(PROFILE)
 
 extract: setup ## documents in IN (file or folder) -> records in OUT (JSON lines)
 	$(CLI) extract "$(IN)" "$(OUT)"
 
-evaluate: setup ## evaluation on dev and test (not built yet)
-	@echo "make evaluate: not built yet (issue: the model)"; exit 2
+evaluate: setup ## model vs weak pre-annotator on dev and test: table + models/evaluation.json
+	$(CLI) evaluate
 
 reeval: setup ## scheduled re-evaluation with history and regression gate (not built yet)
 	@echo "make reeval: not built yet (issue: re-evaluation)"; exit 2
@@ -73,11 +75,11 @@ reeval: setup ## scheduled re-evaluation with history and regression gate (not b
 bench: setup ## throughput of the backbone (and of extract) on the seed texts
 	$(CLI) bench
 
-doccano: ## start a local doccano server (not built yet)
-	@echo "make doccano: not built yet (issue: doccano)"; exit 2
+doccano: $(STAMP) ## start the local doccano on 127.0.0.1 (own venv on first use) and print its URL
+	$(PY) -m pipeline.doccano start
 
-doccano-stop: ## stop the local doccano server (not built yet)
-	@echo "make doccano-stop: not built yet (issue: doccano)"; exit 2
+doccano-stop: $(STAMP) ## stop the local doccano server `make doccano` started
+	$(PY) -m pipeline.doccano stop
 
 clean: ## remove built models and caches (keeps .venv and annotations)
 	rm -rf models/base models/base-full models/tiny .pytest_cache .hypothesis

@@ -1,8 +1,12 @@
-"""`make bench`: how fast the backbone reads our documents, on this machine's 2 threads.
+"""`make bench`: how fast `make extract` and the bare backbone read our documents, on this
+machine's 2 threads.
 
-The backbone's forward throughput (characters of original text per second) over the
-seed documents cut into the pipeline's windows, batched by length, is the number the
-pipeline's own throughput is measured against.
+Both figures are characters of the seed documents per second. The backbone runs a
+plain forward pass over exactly the windows the pipeline's transformer reads (the
+model's chunks, cut into its sentence windows), batched by length; `make extract`
+reads the files, runs the whole pipeline, builds the records and writes the output
+lines and the ledger. Their ratio says what everything around the encoder costs.
+The extract figure comes from a child process, so its peak memory is its own.
 """
 from __future__ import annotations
 
@@ -41,16 +45,31 @@ class ForwardBench:
         return out
 
 
-def seed_windows(seeds_dir: Path | None = None) -> list[str]:
+def seed_windows(seeds_dir: Path | None = None, model_dir: Path | None = None) -> tuple[list[str], int]:
+    """The windows the fine-tuned pipeline's transformer reads on the seeds (without a
+    model: 400-character windows), and the seeds' total characters."""
     from .annotations.seeds import read_seed, seed_files
-    from .text.normalise import normalise
+    from .model.annotator import CHUNK_CHARS
+    from .model.package import FINETUNED_DIR
+    from .text.normalise import model_view
     from .text.windows import windows
 
+    max_chars, overlap = WINDOW_CHARS, 0
+    config_path = Path(model_dir or FINETUNED_DIR) / "config.cfg"
+    if config_path.exists():
+        import spacy
+
+        get_spans = spacy.util.load_config(config_path)["components"]["transformer"]["model"]["get_spans"]
+        max_chars, overlap = get_spans["max_chars"], get_spans["overlap"]
     out: list[str] = []
+    characters = 0
     for path in seed_files(seeds_dir):
-        text = normalise(read_seed(path.name, seeds_dir)).text
-        out.extend(text[a:b] for a, b in windows(text, max_chars=WINDOW_CHARS, overlap=0))
-    return [w for w in out if w.strip()]
+        text = model_view(read_seed(path.name, seeds_dir))
+        characters += len(text)
+        for a, b in windows(text, max_chars=CHUNK_CHARS, overlap=0):
+            chunk = text[a:b]
+            out.extend(chunk[c:d] for c, d in windows(chunk, max_chars=max_chars, overlap=overlap))
+    return [w for w in out if w.strip()], characters
 
 
 def batches_by_length(encoded: Sequence[list[int]], size: int) -> list[list[int]]:
@@ -58,7 +77,7 @@ def batches_by_length(encoded: Sequence[list[int]], size: int) -> list[list[int]
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
-def bench_forward(model_dir: Path, texts: Sequence[str], runs: int = 5, threads: int = THREADS) -> ForwardBench:
+def bench_forward(model_dir: Path, texts: Sequence[str], characters: int, runs: int = 5, threads: int = THREADS) -> ForwardBench:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -83,13 +102,71 @@ def bench_forward(model_dir: Path, texts: Sequence[str], runs: int = 5, threads:
         return time.perf_counter() - start
 
     one_pass()  # warm-up
-    characters = sum(len(t) for t in texts)
     speeds = [characters / one_pass() for _ in range(runs)]
     return ForwardBench(Path(model_dir).name, characters, len(texts), sum(len(e) for e in encoded), speeds)
 
 
 def run_bench(models: Sequence[Path], runs: int = 5) -> tuple[list[ForwardBench], dict]:
-    texts = seed_windows()
-    results = [bench_forward(m, texts, runs) for m in models]
+    texts, characters = seed_windows()
+    results = [bench_forward(m, texts, characters, runs) for m in models]
     sizes = {Path(m).name: (Path(m) / "model.safetensors").stat().st_size for m in models}
     return results, sizes
+
+
+@dataclass
+class ExtractBench:
+    annotator: str
+    documents: int
+    characters: int
+    load_seconds: float
+    runs: list[float]  # characters per second
+    peak_rss_mb: float
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    def row(self) -> str:
+        return (
+            f"{'extract':10} {self.characters:9d} chars {self.documents:4d} docs     ({self.annotator}, loaded in {self.load_seconds:.1f} s)  "
+            f"chars/s median {self.median:8.0f}  min {min(self.runs):8.0f}  max {max(self.runs):8.0f}  peak memory {self.peak_rss_mb:,.0f} MB"
+        )
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["median_chars_per_s"] = self.median
+        return out
+
+
+def bench_extract(seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> ExtractBench:
+    """`make extract` on the seeds in this process: annotator loaded once, then each run
+    reads the files, extracts, writes the lines and the ledger into a fresh folder."""
+    import resource
+    import tempfile
+
+    import torch
+
+    from .extract import available_annotator, extract
+    from .readers.documents import read_documents
+    from .records.ledger import read_lines, write_ledger
+
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    annotator = available_annotator("auto")
+    load_seconds = time.perf_counter() - start
+    characters = sum(len(doc.text) for doc in read_documents(seeds_dir) if doc.error is None)
+
+    def one_pass() -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out.jsonl"
+            begin = time.perf_counter()
+            summary = extract(seeds_dir, out, annotator)
+            write_ledger(read_lines(out), out.with_suffix(".duckdb"))
+            elapsed = time.perf_counter() - begin
+        one_pass.documents = summary.documents  # type: ignore[attr-defined]
+        return elapsed
+
+    one_pass()  # warm-up
+    speeds = [characters / one_pass() for _ in range(runs)]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return ExtractBench(annotator.name, one_pass.documents, characters, round(load_seconds, 2), speeds, round(peak, 1))  # type: ignore[attr-defined]

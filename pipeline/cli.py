@@ -68,7 +68,9 @@ def backbone_check(
 def extract(
     in_path: Path = typer.Argument(..., metavar="IN", help="a document file or a folder of them (searched recursively)"),
     out_path: Path = typer.Argument(..., metavar="OUT", help="the JSON Lines file to write"),
-    annotator: str = typer.Option("auto", help="auto (the trained model when built, else weak) or weak"),
+    annotator: str = typer.Option("auto", help="model (models/finetuned), weak (the pre-annotator) or auto (model when built, else weak)"),
+    output_format: str = typer.Option("jsonl", "--format", help="jsonl (the spec's lines) or csv (one row per project; the lines go to OUT with .jsonl)"),
+    ledger: bool = typer.Option(True, help="also build the DuckDB ledger OUT.duckdb (projects linked across documents)"),
 ) -> None:
     """Documents in, one line of entities, relations and project records per document out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -81,6 +83,11 @@ def extract(
         fail(f"input {in_path} does not exist (give a file or a folder: make extract IN=... OUT=...)")
     if out_path.exists() and out_path.is_dir():
         fail(f"output {out_path} is a folder; give a file name such as records.jsonl")
+    if output_format not in ("jsonl", "csv"):
+        fail(f"unknown --format {output_format!r}: jsonl or csv")
+    lines_path = out_path if output_format == "jsonl" else out_path.with_suffix(".jsonl")
+    if output_format == "csv" and lines_path == out_path:
+        fail("for --format csv give OUT a .csv name (the JSON lines go beside it as .jsonl)")
     try:
         chosen = available_annotator(annotator)
     except (ValueError, FileNotFoundError) as err:
@@ -96,35 +103,137 @@ def extract(
                 seen_files.add(doc.path)
                 bar.update(task, completed=len(seen_files), description=f"extracting {doc.id[:40]}")
 
-        summary = run_extract(in_path, out_path, chosen, on_document=advance)
+        summary = run_extract(in_path, lines_path, chosen, on_document=advance)
         bar.update(task, completed=len(files))
     console.print(
-        f"{summary.documents} documents ({summary.skipped} already in {out_path}), "
-        f"{summary.errors} with errors, {summary.projects} project records -> {out_path}"
+        f"{summary.documents} documents ({summary.skipped} already in {lines_path}), "
+        f"{summary.errors} with errors, {summary.projects} project records -> {lines_path}"
     )
+    if output_format == "csv" or ledger:
+        from .records.ledger import read_lines, write_ledger
+        from .records.table import write_csv
+
+        lines = read_lines(lines_path)
+        if output_format == "csv":
+            write_csv(lines, out_path)
+            console.print(f"table: {out_path}")
+        if ledger:
+            ledger_path = out_path.with_suffix(".duckdb")
+            counts = write_ledger(lines, ledger_path)
+            console.print(f"ledger: {ledger_path} ({counts['records']} records of {counts['projects']} projects in {counts['documents']} documents)")
     if summary.documents and summary.processed == 0:
         fail("no document could be processed")
 
 
 @app.command()
-def bench(
-    runs: int = typer.Option(5, help="timed runs per model (after one warm-up)"),
-    out: Path = typer.Option(Path("runs/bench.json"), help="where the figures are written as JSON"),
+def train(
+    profile: Path = typer.Option(Path("configs/default.cfg"), help="training profile (a spaCy config in configs/)"),
+    run_dir: Path = typer.Option(Path("runs/train"), help="working folder: DocBins, spaCy checkpoints, logs"),
+    out: Path = typer.Option(None, help="where the small model goes (default: models/finetuned for the default profile, else RUN_DIR/finetuned)"),
+    card: bool = typer.Option(True, help="rewrite models/README.md, the model card"),
 ) -> None:
-    """Backbone forward throughput on the seed texts (characters/second, 2 threads)."""
+    """Fine-tune the NER and relation pipeline, tune relation thresholds on dev, export."""
+    from .model.card import write_model_card
+    from .model.train import train as run_train
+
+    if not profile.exists():
+        fail(f"profile {profile} does not exist (see configs/)")
+    committed = out is None and profile.name == "default.cfg"
+    if out is None and not committed:
+        out = run_dir / "finetuned"  # smoke profiles never replace the committed model
+    result = run_train(profile, run_dir, model_dir=out)
+    size = sum(result.files.values())
+    console.print(f"trained in {result.seconds / 60:.1f} min, peak memory {result.peak_rss_mb:,.0f} MB")
+    console.print(f"model: {result.model_dir} ({size / 1e6:.1f} MB in {len(result.files)} files)")
+    for rel_type, chosen in result.thresholds.items():
+        console.print(f"  threshold {rel_type:9} {chosen['threshold']:.2f} (dev F1 {chosen['f1']:.3f}, {chosen['support']} relations)")
+    if card and committed:
+        console.print(f"model card: {write_model_card()}")
+
+
+@app.command()
+def evaluate(
+    split: list[str] = typer.Option(["dev", "test"], help="splits to evaluate on"),
+    out: Path = typer.Option(Path("models/evaluation.json"), help="the figures as JSON (the model card reads them)"),
+    model: Path = typer.Option(None, help="model folder (default models/finetuned)"),
+    card: bool = typer.Option(True, help="update the scores in models/README.md"),
+) -> None:
+    """The model beside the weak pre-annotator: entities, relations and records, per label."""
+    import json
+
+    from .evaluation.evaluate import evaluate as run_evaluate
+    from .evaluation.evaluate import format_side_by_side
+    from .extract import WeakAnnotator, available_annotator
+    from .fileio import atomic_write_text
+    from .model.card import write_model_card
+    from .model.package import ModelNotFound
+
+    try:
+        annotator = available_annotator("model", model)
+    except ModelNotFound as err:
+        fail(str(err))
+    with console.status("evaluating"):
+        results = run_evaluate({"model": annotator, "weak": WeakAnnotator()}, split)
+    for line in format_side_by_side(results):
+        print(line)
+    atomic_write_text(out, json.dumps(results, ensure_ascii=False, indent=1) + "\n")
+    console.print(f"figures: {out}")
+    if card and model is None:
+        console.print(f"model card: {write_model_card()}")
+
+
+@app.command()
+def bench(
+    runs: int = typer.Option(5, help="timed runs (after one warm-up)"),
+    out: Path = typer.Option(Path("runs/bench.json"), help="where the figures are written as JSON"),
+    part: str = typer.Option("all", help="all, backbone or extract"),
+    with_full: bool = typer.Option(False, help="also time the untrimmed backbone (models/base-full)"),
+    seeds: Path = typer.Option(None, help="documents to run on (default ../shared/seeds)"),
+) -> None:
+    """Throughput of `make extract` and of the bare backbone on the same windows (chars/s, 2 threads)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from .annotations.seeds import SEEDS_DIR
     from .backbone.build import MODELS_DIR
-    from .bench import THREADS, WINDOW_CHARS, run_bench
+    from .bench import THREADS, bench_extract, run_bench
     from .fileio import atomic_write_text
 
-    models = [MODELS_DIR / "base-full", MODELS_DIR / "base"]
+    seeds = seeds or SEEDS_DIR
+    if part not in ("all", "backbone", "extract"):
+        fail(f"unknown --part {part!r}: all, backbone or extract")
+    report: dict = {"threads": THREADS, "runs": runs}
+    if part == "extract":  # the child process `make bench` starts
+        report["extract"] = bench_extract(seeds, runs).to_json()
+        atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+        return
+    models = [MODELS_DIR / "base"] + ([MODELS_DIR / "base-full"] if with_full else [])
     for model in models:
         if not (model / "config.json").exists():
             fail(f"{model} is not built: run `make setup`")
+    print(f"seed texts, {THREADS} threads, median of {runs} runs after a warm-up")
     results, sizes = run_bench(models, runs)
-    print(f"backbone forward on the seed texts ({WINDOW_CHARS}-char windows, batched by length, {THREADS} threads, {runs} runs)")
     for result in results:
         print(result.row() + f"  model.safetensors {sizes[result.model] / 1e6:.0f} MB")
-    report = {"backbone": [r.to_json() for r in results], "model_bytes": sizes}
+    report["backbone"] = [r.to_json() for r in results]
+    report["model_bytes"] = sizes
+    if part == "all":
+        with tempfile.TemporaryDirectory() as tmp:
+            child_out = Path(tmp) / "extract.json"
+            command = [sys.executable, "-m", "pipeline", "bench", "--part", "extract", "--runs", str(runs), "--out", str(child_out), "--seeds", str(seeds)]
+            if subprocess.run(command).returncode != 0:
+                fail("the extract benchmark failed")
+            extract_figures = json.loads(child_out.read_text(encoding="utf-8"))["extract"]
+        report["extract"] = extract_figures
+        backbone = report["backbone"][0]["median_chars_per_s"]
+        report["extract_vs_backbone"] = extract_figures["median_chars_per_s"] / backbone
+        print(
+            f"{'extract':10} {extract_figures['characters']:9d} chars ({extract_figures['annotator']}, loaded in {extract_figures['load_seconds']:.1f} s)  "
+            f"chars/s median {extract_figures['median_chars_per_s']:8.0f}  min {min(extract_figures['runs']):8.0f}  max {max(extract_figures['runs']):8.0f}  "
+            f"peak memory {extract_figures['peak_rss_mb']:,.0f} MB"
+        )
+        print(f"extract / backbone forward: {report['extract_vs_backbone']:.1%}")
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
 
@@ -294,6 +403,12 @@ def annotate_segments(
             "relations": [],
         }
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+from .doccano.commands import pull, push  # noqa: E402
+
+annotate_app.command("push")(push)
+annotate_app.command("pull")(pull)
 
 
 def main() -> None:

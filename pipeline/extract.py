@@ -121,9 +121,20 @@ def extract(
     return summary
 
 
-def available_annotator(kind: str = "auto") -> Annotator:
-    """The annotator to run: the trained model when one is available, else the weak one."""
-    if kind in ("auto", "weak"):
+def available_annotator(kind: str = "auto", model_dir: Path | None = None) -> Annotator:
+    """The annotator to run: `model` the fine-tuned pipeline (models/finetuned on
+    models/base), `weak` the pre-annotator, `auto` the model when it is there, else weak."""
+    if kind == "weak":
         return WeakAnnotator()
-    raise ValueError(f"unknown annotator {kind!r}: expected auto or weak")
+    if kind in ("auto", "model"):
+        from .model.annotator import ModelAnnotator
+        from .model.package import ModelNotFound
+
+        try:
+            return ModelAnnotator(model_dir)
+        except ModelNotFound:
+            if kind == "model":
+                raise
+            return WeakAnnotator()
+    raise ValueError(f"unknown annotator {kind!r}: expected auto, model or weak")
 

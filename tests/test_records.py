@@ -33,6 +33,10 @@ from .conftest import seed_text
         ("50亿日元", "", "", 5000000000, "JPY", None),
         ("300亿韩元", "", "", 30000000000, "KRW", None),
         ("新台币1.2兆元", "", "", 1200000000000, "TWD", None),
+        ("百亿级", "总投资", "", 10000000000, "CNY", "approx"),
+        ("百亿元", "超", "", 10000000000, "CNY", "over"),
+        ("超百亿元", "", "", 10000000000, "CNY", "over"),
+        ("10多亿元", "", "", 1000000000, "CNY", "over"),
     ],
 )
 def test_money(text, before, after, value, currency, qualifier):

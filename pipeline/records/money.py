@@ -110,6 +110,8 @@ def parse_money(text: str, context_before: str = "", context_after: str = "") ->
     surface = text
     core = text.strip().replace(" ", "")
     qualifier = None
+    if core.endswith("级"):  # 百亿级 (as an amount: 总投资百亿级): the order of magnitude
+        core, qualifier = core[:-1], "approx"
     for word, meaning in QUALIFIERS:
         if core.startswith(word):
             core, qualifier = core[len(word) :], meaning

@@ -97,3 +97,13 @@ def normalise(original: str) -> NormalisedText:
         ends.append(i + 1)
         i += 1
     return NormalisedText(original, "".join(chars), tuple(starts), tuple(ends))
+
+
+_FULL_WIDTH_ALNUM = {chr(c) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)} | {"．", "％"}
+
+
+def model_view(text: str) -> str:
+    """The text the model reads: traditional characters simplified and full-width digits
+    and letters made half-width, one character for one, so offsets need no map.
+    Chinese punctuation stays full-width, as in the training corpus."""
+    return "".join(half_width(ch) if ch in _FULL_WIDTH_ALNUM else simplified_char(ch) for ch in text)

@@ -1,0 +1,198 @@
+"""The `relation_extractor` pipe: links each PROJECT to its amount, district, stage,
+investor, industry and date.
+
+Predictions go to `doc.user_data["relations"]` in the same form the corpus uses for gold
+relations (head and tail as character offsets, plus the score), so they are stored
+with the Doc (DocBin keeps user_data) and `doc_to_example` turns a predicted Doc back
+into a corpus example. Thresholds are per relation type, tuned on dev after training
+(`pipeline.model.thresholds`) and saved in the pipe's cfg.
+"""
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any
+
+import numpy as np
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.vocab import Vocab
+from thinc.api import Model, Optimizer
+from thinc.types import Floats2d
+
+from ..annotations.docbin import RELATIONS_KEY
+from ..evaluation.metrics import PRF
+from ..schema import RELATION_TYPES, TAIL_LABEL_TO_RELATION
+from .relation_model import init_relation_model
+
+DEFAULT_MODEL = """
+[model]
+@architectures = "pipeline.RelationModel.v1"
+hidden_width = 256
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+
+[model.get_candidates]
+@misc = "pipeline.project_pairs.v1"
+max_gap = 250
+"""
+
+
+def _key(span: Span) -> tuple[int, int]:
+    return span.start_char, span.end_char
+
+
+def _gold_keys(doc: Doc) -> set[tuple[str, tuple[int, int], tuple[int, int]]]:
+    return {(r["type"], tuple(r["head"]), tuple(r["tail"])) for r in doc.user_data.get(RELATIONS_KEY, [])}
+
+
+def score_relations(examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
+    """Strict relation P/R/F1: type and both arguments' offsets must match."""
+    per_type = {t: PRF() for t in RELATION_TYPES}
+    for eg in examples:
+        gold = _gold_keys(eg.reference)
+        pred = _gold_keys(eg.predicted)
+        for rel_type, prf in per_type.items():
+            g = {k for k in gold if k[0] == rel_type}
+            p = {k for k in pred if k[0] == rel_type}
+            prf.tp += len(g & p)
+            prf.fp += len(p - g)
+            prf.fn += len(g - p)
+    micro = PRF()
+    for prf in per_type.values():
+        micro.tp += prf.tp
+        micro.fp += prf.fp
+        micro.fn += prf.fn
+    return {
+        "rel_micro_p": micro.precision,
+        "rel_micro_r": micro.recall,
+        "rel_micro_f": micro.f1,
+        "rel_per_type": {t: {"p": prf.precision, "r": prf.recall, "f": prf.f1} for t, prf in per_type.items()},
+    }
+
+
+@Language.factory(
+    "relation_extractor",
+    default_config={"model": DEFAULT_MODEL, "threshold": 0.5, "use_gold_ents": True},
+    default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": None, "rel_micro_r": None},
+)
+def make_relation_extractor(nlp: Language, name: str, model: Model, threshold: float, use_gold_ents: bool) -> "RelationExtractor":
+    return RelationExtractor(nlp.vocab, model, name, threshold=threshold, use_gold_ents=use_gold_ents)
+
+
+class RelationExtractor(TrainablePipe):
+    def __init__(self, vocab: Vocab, model: Model, name: str = "relation_extractor", *, threshold: float = 0.5, use_gold_ents: bool = True):
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg: dict[str, Any] = {
+            "labels": list(RELATION_TYPES),
+            "thresholds": {t: threshold for t in RELATION_TYPES},
+            "use_gold_ents": use_gold_ents,
+        }
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.cfg["thresholds"]
+
+    def candidates(self, doc: Doc) -> list[tuple[Span, Span]]:
+        return self.model.attrs["get_candidates"](doc)
+
+    def predict(self, docs: Iterable[Doc]) -> Floats2d:
+        docs = list(docs)
+        if not any(doc.ents for doc in docs):
+            return self.model.ops.alloc2f(0, len(self.labels))
+        return self.model.predict(docs)
+
+    def probabilities(self, docs: list[Doc], logits: Floats2d) -> list[list[tuple[Span, Span, str, float]]]:
+        """Each doc's candidate pairs with their type and probability."""
+        logits = self.model.ops.to_numpy(logits)
+        out = []
+        row = 0
+        for doc in docs:
+            scored = []
+            for head, tail in self.candidates(doc) if len(logits) else []:
+                rel_type = TAIL_LABEL_TO_RELATION[tail.label_]
+                logit = float(logits[row, self.labels.index(rel_type)])
+                scored.append((head, tail, rel_type, float(1.0 / (1.0 + np.exp(-logit)))))
+                row += 1
+            out.append(scored)
+        return out
+
+    def set_annotations(self, docs: Iterable[Doc], logits: Floats2d) -> None:
+        docs = list(docs)
+        for doc, scored in zip(docs, self.probabilities(docs, logits)):
+            doc.user_data[RELATIONS_KEY] = [
+                {"type": rel_type, "head": list(_key(head)), "tail": list(_key(tail)), "score": round(p, 4)}
+                for head, tail, rel_type, p in scored
+                if p >= self.thresholds[rel_type]
+            ]
+
+    def _use_gold_entities(self, examples: Iterable[Example]) -> None:
+        """Candidates come from the gold entities while training, so the relation model
+        learns from correct pairs even while the NER is still poor."""
+        for eg in examples:
+            spans = [eg.predicted.char_span(e.start_char, e.end_char, label=e.label_) for e in eg.reference.ents]
+            eg.predicted.set_ents([s for s in spans if s is not None], default="outside")
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optimizer | None = None,
+        losses: dict[str, float] | None = None,
+    ) -> dict[str, float]:
+        examples = list(examples)
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        if self.cfg["use_gold_ents"]:
+            self._use_gold_entities(examples)
+        docs = [eg.predicted for eg in examples]
+        if not any(doc.ents for doc in docs):
+            return losses
+        logits, backprop = self.model.begin_update(docs)
+        loss, d_logits = self.get_loss(examples, logits)
+        backprop(d_logits)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], logits: Floats2d) -> tuple[float, Floats2d]:
+        """Binary cross-entropy on each pair's own type column (the tail's label fixes it)."""
+        logits_np = self.model.ops.to_numpy(logits)
+        truth = np.zeros_like(logits_np)
+        mask = np.zeros_like(logits_np)
+        row = 0
+        for eg in examples:
+            gold = _gold_keys(eg.reference)
+            for head, tail in self.candidates(eg.predicted):
+                rel_type = TAIL_LABEL_TO_RELATION[tail.label_]
+                col = self.labels.index(rel_type)
+                mask[row, col] = 1.0
+                truth[row, col] = float((rel_type, _key(head), _key(tail)) in gold)
+                row += 1
+        probs = 1.0 / (1.0 + np.exp(-logits_np))
+        n = max(mask.sum(), 1.0)
+        eps = 1e-7
+        loss = -(mask * (truth * np.log(probs + eps) + (1 - truth) * np.log(1 - probs + eps))).sum() / n
+        d_logits = (probs - truth) * mask / n
+        return float(loss), self.model.ops.asarray2f(d_logits)
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, labels=None) -> None:
+        init_relation_model(self.model, [eg.reference for eg in islice(get_examples(), 10)])
+
+    def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
+        return score_relations(examples, **kwargs)

@@ -1,0 +1,1 @@
+"""Training, packaging and loading the fine-tuned pipeline."""

@@ -1,0 +1,99 @@
+"""`make train`: corpus → DocBins → `spacy train` on a profile → thresholds on dev →
+the small committed model in models/finetuned and its model card.
+
+A profile is a .cfg in configs/; `[profile] extends = "default.cfg"` makes a file a
+set of overrides on another (configs/fast.cfg is the tiny smoke-test profile).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import spacy
+from thinc.api import Config
+
+from ..annotations.corpus import read_splits
+from ..annotations.docbin import blank_nlp, example_to_doc, write_docbin
+from ..backbone.build import MODELS_DIR
+from .package import FINETUNED_DIR, export_finetuned, model_files
+from .thresholds import tune_thresholds
+
+ROOT = MODELS_DIR.parent
+CONFIGS_DIR = ROOT / "configs"
+
+
+def load_profile(path: Path) -> Config:
+    """A training config; `[profile] extends` merges it over the file it names."""
+    path = Path(path)
+    config = Config().from_disk(path, interpolate=False)
+    extends = config.get("profile", {}).get("extends")
+    if not extends:
+        return config
+    overrides = Config({k: v for k, v in config.items() if k != "profile"})
+    return load_profile(path.parent / extends).merge(overrides)
+
+
+def write_corpus(out_dir: Path) -> dict[str, int]:
+    nlp = blank_nlp()
+    return {split: write_docbin((example_to_doc(nlp, ex) for ex in examples), Path(out_dir) / f"{split}.spacy") for split, examples in read_splits().items()}
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    seconds: float
+    peak_rss_mb: float
+    thresholds: dict[str, dict[str, float]]
+    files: dict[str, int]
+    dev_scores: dict[str, Any]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def train(profile: Path, run_dir: Path, model_dir: Path | None = None, base_dir: Path | None = None) -> TrainResult:
+    from spacy.cli.train import train as spacy_train
+
+    from .. import components  # noqa: F401  (registers our architectures and factories)
+
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    model_dir = Path(model_dir or FINETUNED_DIR)
+    corpus_dir = run_dir / "corpus"
+    write_corpus(corpus_dir)
+    config = load_profile(profile)
+    base = Path(base_dir) if base_dir else (ROOT / config["paths"]["base"])
+    config["paths"]["base"] = str(base.resolve())
+    config["paths"]["train"] = str((corpus_dir / "train.spacy").resolve())
+    config["paths"]["dev"] = str((corpus_dir / "dev.spacy").resolve())
+    config_path = run_dir / "config.cfg"
+    config.to_disk(config_path, interpolate=False)
+    spacy_train(config_path, run_dir / "pipeline", use_gpu=-1)
+    nlp = spacy.load(run_dir / "pipeline" / "model-best")
+    dev = read_splits()["dev"]
+    thresholds = tune_thresholds(nlp, dev)
+    nlp.meta.setdefault("zhaoshang", {})
+    nlp.meta["zhaoshang"] = {
+        "profile": str(Path(profile).name),
+        "trained_on": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "seed": config["system"]["seed"],
+        "thresholds": thresholds,
+        "trained_seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    export_finetuned(nlp, model_dir)
+    meta = json.loads((run_dir / "pipeline" / "model-best" / "meta.json").read_text(encoding="utf-8"))
+    return TrainResult(
+        model_dir=model_dir,
+        seconds=time.perf_counter() - started,
+        peak_rss_mb=peak_rss_mb(),
+        thresholds=thresholds,
+        files=model_files(model_dir),
+        dev_scores=meta.get("performance", {}),
+    )

@@ -1,0 +1,138 @@
+"""The trainable pipeline on the tiny transformer (models/tiny): a few real training
+steps, export of the small model and reload on the backbone, relation outputs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import spacy
+from spacy.training import Example as SpacyExample
+from spacy.training.initialize import init_nlp
+from thinc.api import Adam
+
+from pipeline.annotations.corpus import read_splits
+from pipeline.annotations.docbin import RELATIONS_KEY, example_to_doc
+from pipeline.model.package import export_finetuned, load_finetuned, model_files
+from pipeline.model.train import CONFIGS_DIR, load_profile, write_corpus
+from pipeline.schema import RELATION_ARGS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def fast_config(tmp_path_factory, tiny_model_dir: Path):
+    corpus = tmp_path_factory.mktemp("corpus")
+    write_corpus(corpus)
+    config = load_profile(CONFIGS_DIR / "fast.cfg")
+    config["paths"]["base"] = str(tiny_model_dir)
+    config["paths"]["train"] = str(corpus / "train.spacy")
+    config["paths"]["dev"] = str(corpus / "dev.spacy")
+    return config
+
+
+@pytest.fixture(scope="module")
+def trained(fast_config):
+    """The whole pipeline after 8 updates on one fixed batch, with the per-step losses."""
+    import pipeline.components  # noqa: F401
+
+    nlp = init_nlp(fast_config)
+    train = read_splits()["train"]
+    batch = [ex for ex in train if ex.relations][:4]
+    optimizer = Adam(0.001)  # the profile's schedule starts at 0 and is stepped by spacy train
+    history = []
+    for _ in range(8):
+        examples = [SpacyExample(nlp.make_doc(ex.text), example_to_doc(nlp, ex)) for ex in batch]
+        losses: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        history.append(losses)
+    return nlp, history, batch
+
+
+def test_losses_fall(trained) -> None:
+    _, history, _ = trained
+    for name in ("ner", "relation_extractor"):
+        first = np.mean([h[name] for h in history[:2]])
+        last = np.mean([h[name] for h in history[-2:]])
+        assert last < first, f"{name} loss did not fall: {[round(h[name], 3) for h in history]}"
+
+
+def _relation_scores(nlp, examples) -> list[list[tuple]]:
+    """Relation scores for every candidate pair, on the gold entities."""
+    relation = nlp.get_pipe("relation_extractor")
+    saved = dict(relation.thresholds)
+    relation.cfg["thresholds"] = {t: 0.0 for t in saved}
+    try:
+        out = []
+        for ex in examples:
+            doc = nlp.make_doc(ex.text)
+            doc.set_ents([doc.char_span(e.start, e.end, label=e.label) for e in ex.entities])
+            doc = relation(nlp.get_pipe("transformer")(doc))
+            out.append([(r["type"], tuple(r["head"]), tuple(r["tail"]), r["score"]) for r in doc.user_data[RELATIONS_KEY]])
+        return out
+    finally:
+        relation.cfg["thresholds"] = saved
+
+
+def test_export_reloads_with_identical_predictions(trained, tiny_model_dir: Path, tmp_path: Path) -> None:
+    nlp, _, batch = trained
+    out = export_finetuned(nlp, tmp_path / "finetuned")
+    files = model_files(out)
+    assert "transformer/delta.safetensors" in files
+    assert not any(name.startswith("transformer/model") for name in files), "the backbone's weights must not be exported"
+    reloaded = load_finetuned(out, tiny_model_dir)
+    texts = [ex.text for ex in batch]
+    for a, b in zip(nlp.pipe(texts), reloaded.pipe(texts)):
+        assert np.array_equal(a._.trf_data.model_output.last_hidden_state, b._.trf_data.model_output.last_hidden_state)
+        assert [(e.start_char, e.end_char, e.label_) for e in a.ents] == [(e.start_char, e.end_char, e.label_) for e in b.ents]
+        assert a.user_data.get(RELATIONS_KEY) == b.user_data.get(RELATIONS_KEY)
+    before, after = _relation_scores(nlp, batch), _relation_scores(reloaded, batch)
+    assert sum(map(len, before)) > 10
+    assert before == after
+
+
+def test_relations_reference_real_entities(trained) -> None:
+    nlp, _, batch = trained
+    for ex, scored in zip(batch, _relation_scores(nlp, batch)):
+        spans = {(e.start, e.end): e.label for e in ex.entities}
+        for rel_type, head, tail, score in scored:
+            assert 0.0 <= score <= 1.0
+            assert (spans.get(head), spans.get(tail)) == RELATION_ARGS[rel_type]
+
+
+def test_predicted_doc_keeps_relations_through_docbin(trained) -> None:
+    from spacy.tokens import DocBin
+
+    nlp, _, batch = trained
+    relation = nlp.get_pipe("relation_extractor")
+    saved = dict(relation.thresholds)
+    relation.cfg["thresholds"] = {t: 0.0 for t in saved}
+    try:
+        doc = nlp.make_doc(batch[0].text)
+        doc.set_ents([doc.char_span(e.start, e.end, label=e.label) for e in batch[0].entities])
+        doc = relation(nlp.get_pipe("transformer")(doc))
+    finally:
+        relation.cfg["thresholds"] = saved
+    data = DocBin(docs=[doc], store_user_data=True).to_bytes()
+    (back,) = DocBin().from_bytes(data).get_docs(nlp.vocab)
+    def plain(rels):  # msgpack gives tuples back for lists
+        return json.loads(json.dumps(list(rels)))
+
+    assert plain(back.user_data[RELATIONS_KEY]) == plain(doc.user_data[RELATIONS_KEY]) != []
+
+
+def test_load_without_model_says_how_to_make_one(tmp_path: Path) -> None:
+    from pipeline.model.package import ModelNotFound
+
+    with pytest.raises(ModelNotFound, match="make train"):
+        load_finetuned(tmp_path / "nothing")
+
+
+def test_fast_profile_extends_default() -> None:
+    config = load_profile(CONFIGS_DIR / "fast.cfg")
+    default = load_profile(CONFIGS_DIR / "default.cfg")
+    assert config["paths"]["base"] == "models/tiny"
+    assert config["nlp"]["pipeline"] == default["nlp"]["pipeline"]
+    assert config["training"]["max_steps"] < default["training"]["max_steps"]
+    assert spacy.util.load_config(CONFIGS_DIR / "default.cfg")["components"]["relation_extractor"]["model"]["@architectures"] == "pipeline.RelationModel.v1"
