@@ -69,8 +69,8 @@ extract: setup ## documents in IN (file or folder) -> records in OUT (JSON lines
 evaluate: setup ## model vs weak pre-annotator on dev and test: table + models/evaluation.json
 	$(CLI) evaluate
 
-reeval: setup ## scheduled re-evaluation with history and regression gate (not built yet)
-	@echo "make reeval: not built yet (issue: re-evaluation)"; exit 2
+reeval: setup ## re-evaluate the model on test: history entry, regression gate (exit 3), reports/reeval.html
+	$(CLI) reeval
 
 bench: setup ## throughput of the backbone (and of extract) on the seed texts
 	$(CLI) bench

@@ -183,6 +183,60 @@ def evaluate(
 
 
 @app.command()
+def reeval(
+    history: Path = typer.Option(Path("models/eval-history.jsonl"), help="the history: one JSON line per run, committed with the model"),
+    report: Path = typer.Option(Path("reports/reeval.html"), help="the HTML report to write (one self-contained file)"),
+    config: Path = typer.Option(Path("configs/reeval.cfg"), help="tracked figures, tolerances, targets"),
+    annotator: str = typer.Option("model", help="model (models/finetuned) or weak (the pre-annotator)"),
+    model: Path = typer.Option(None, help="model folder (default models/finetuned)"),
+    accept: bool = typer.Option(False, "--accept", help="record a run that fails the gate as accepted: it becomes the baseline"),
+) -> None:
+    """Scheduled re-evaluation on the test split: a history entry, the regression gate, the HTML report."""
+    from rich.table import Table
+
+    from .evaluation.history import HistoryError, read_history
+    from .evaluation.reeval import ConfigError, ReevalConfig, run_reeval, summary_rows
+    from .extract import available_annotator
+    from .model.package import ModelNotFound
+
+    if annotator not in ("model", "weak"):
+        fail(f"unknown --annotator {annotator!r}: model or weak")
+    try:
+        settings = ReevalConfig.from_disk(config)
+        read_history(history)  # a malformed history fails before the model is loaded
+        chosen = available_annotator(annotator, model)
+    except (ConfigError, HistoryError, ModelNotFound) as err:
+        fail(str(err))
+    try:
+        with console.status(f"re-evaluating {chosen.name} on the test split"):
+            result = run_reeval(chosen, history_path=history, report_path=report, config=settings, accept=accept)
+    except (HistoryError, ValueError) as err:
+        fail(str(err))
+    entry = result.entry
+    table = Table(title=f"re-evaluation {entry['timestamp']} · {entry['annotator']} · gate {entry['gate']['status']}")
+    for column in ("figure (support)", "baseline", "previous", "now", "change", "gate"):
+        table.add_column(column, justify="left" if column.startswith("figure") else "right")
+    for row in summary_rows(result):
+        table.add_row(*row, style={"fail": "red", "warn": "yellow"}.get(row[-1]))
+    Console().print(table)
+    print(f"history: {history} ({len(result.history)} entries)", flush=True)
+    if result.report_copy:
+        print(f"dated copy: {result.report_copy}", flush=True)
+    for check in result.warnings:
+        console.print(f"[yellow]warning:[/] {check.message}", soft_wrap=True)
+    for note in entry["gate"]["notes"]:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    for check in result.failures:
+        console.print(f"[bold red]regression:[/] {check.message}", soft_wrap=True)
+    if result.failures and entry["gate"]["status"] == "failed":
+        console.print(f"[bold red]gate failed[/] ({len(result.failures)} figure(s) beyond tolerance; `--accept` records a deliberate change)", soft_wrap=True)
+    sys.stderr.flush()
+    print(report, flush=True)
+    if entry["gate"]["status"] == "failed":
+        raise typer.Exit(3)
+
+
+@app.command()
 def bench(
     runs: int = typer.Option(5, help="timed runs (after one warm-up)"),
     out: Path = typer.Option(Path("runs/bench.json"), help="where the figures are written as JSON"),
