@@ -63,8 +63,10 @@ PROFILE ?= default
 train: setup ## fine-tune NER + relations (PROFILE=default -> models/finetuned; PROFILE=fast: tiny smoke run)
 	$(CLI) train --profile configs/$(PROFILE).cfg --run-dir runs/$(PROFILE)
 
-extract: setup ## documents in IN (file or folder) -> records in OUT (JSON lines)
-	$(CLI) extract "$(IN)" "$(OUT)"
+FORMAT ?= jsonl
+
+extract: setup ## documents in IN (file or folder) -> records in OUT (FORMAT=jsonl|csv) + the OUT.duckdb ledger
+	$(CLI) extract "$(IN)" "$(OUT)" --format $(FORMAT)
 
 evaluate: setup ## model vs weak pre-annotator on dev and test: table + models/evaluation.json
 	$(CLI) evaluate
@@ -72,7 +74,7 @@ evaluate: setup ## model vs weak pre-annotator on dev and test: table + models/e
 reeval: setup ## re-evaluate the model on test: history entry, regression gate (exit 3), reports/reeval.html
 	$(CLI) reeval
 
-bench: setup ## throughput of the backbone (and of extract) on the seed texts
+bench: setup ## throughput of make extract vs the backbone's forward pass on the seed texts
 	$(CLI) bench
 
 doccano: $(STAMP) ## start the local doccano on 127.0.0.1 (own venv on first use) and print its URL

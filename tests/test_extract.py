@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
-from pipeline.extract import WeakAnnotator, extract
+import pytest
+
+from pipeline.extract import WeakAnnotator, available_annotator, extract
 from pipeline.readers.documents import read_documents
 
 from .conftest import SEEDS
@@ -54,3 +56,25 @@ def test_bad_documents_each_get_a_line_and_the_run_resumes(tmp_path):
             assert texts[key][ent["start"] : ent["end"]] == ent["text"]
     again = extract(docs, out, WeakAnnotator())
     assert again.skipped == 8 and len(lines(out)) == 8
+
+
+@pytest.mark.slow
+def test_committed_model_extracts_the_signed_project_from_seed_000(tmp_path):
+    from pipeline.model.annotator import ModelAnnotator
+
+    annotator = available_annotator("auto")
+    assert isinstance(annotator, ModelAnnotator), "the committed model (models/finetuned) is the default"
+    docs = [d for d in read_documents(SEEDS) if d.id.startswith("000_")]
+    out = tmp_path / "s.jsonl"
+    extract(SEEDS, out, annotator, documents=docs)
+    (row,) = lines(out)
+    text = docs[0].text
+    labels = {e["label"] for e in row["entities"]}
+    assert labels == {"ORG", "PROJECT", "MONEY", "DATE", "INDUSTRY", "DISTRICT", "STATUS"}
+    for ent in row["entities"]:
+        assert text[ent["start"] : ent["end"]] == ent["text"]
+    for rel in row["relations"]:
+        assert row["entities"][rel["head"]]["label"] == "PROJECT"
+    project = next(p for p in row["projects"] if p["name"] == "佰鸿未来科技产业园项目")
+    assert (project["amount"]["value"], project["amount"]["currency"], project["stage"]["stage"]) == (2070000000, "CNY", "signed")
+    assert text[project["amount"]["start"] : project["amount"]["end"]] == project["amount"]["text"]

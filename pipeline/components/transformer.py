@@ -15,6 +15,7 @@ from spacy_transformers.layers.transformer_model import init as init_transformer
 from thinc.api import Model
 
 from ..text.windows import windows
+from .frozen_cache import FrozenLayerCache
 
 
 def trainable_parameter_names(transformer, trainable_layers: int) -> list[str]:
@@ -36,17 +37,24 @@ def partially_frozen_transformer(
     name: str,
     get_spans: Callable,
     trainable_layers: int,
+    cache_frozen_layers: bool = False,
     tokenizer_config: dict = {},  # noqa: B006 - spaCy passes config dicts
     transformer_config: dict = {},  # noqa: B006
 ) -> Model:
     """spacy-transformers' TransformerModel; after the weights load, only the top
-    `trainable_layers` encoder layers keep requires_grad (embeddings stay frozen)."""
+    `trainable_layers` encoder layers keep requires_grad (embeddings stay frozen).
+    With cache_frozen_layers, training runs the frozen part once per distinct window
+    (`pipeline.components.frozen_cache`)."""
     model = TransformerModel(name, get_spans, tokenizer_config, transformer_config)
     model.attrs["trainable_layers"] = trainable_layers
 
     def init(model: Model, X=None, Y=None) -> None:
         init_transformer(model, X, Y)
-        freeze_lower_layers(model.transformer, trainable_layers)
+        hf = model.transformer
+        freeze_lower_layers(hf, trainable_layers)
+        n_frozen = hf.config.num_hidden_layers - trainable_layers
+        if cache_frozen_layers and n_frozen > 0:
+            FrozenLayerCache(hf, n_frozen, model.tokenizer.pad_token_id).install()
 
     model.init = init
     return model
