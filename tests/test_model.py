@@ -136,3 +136,37 @@ def test_fast_profile_extends_default() -> None:
     assert config["nlp"]["pipeline"] == default["nlp"]["pipeline"]
     assert config["training"]["max_steps"] < default["training"]["max_steps"]
     assert spacy.util.load_config(CONFIGS_DIR / "default.cfg")["components"]["relation_extractor"]["model"]["@architectures"] == "pipeline.RelationModel.v1"
+
+
+def test_frozen_layer_cache_gives_exactly_the_plain_outputs(tiny_model_dir: Path) -> None:
+    import copy
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from pipeline.components.frozen_cache import FrozenLayerCache
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    plain = AutoModel.from_pretrained(str(tiny_model_dir), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    cached = copy.deepcopy(plain)
+    cache = FrozenLayerCache(cached, 1, tokenizer.pad_token_id).install()
+    batch = tokenizer(["威海市环翠区签约佰鸿未来科技产业园项目，总投资20.7亿元。", "项目开工。"], padding=True, return_tensors="pt")
+    real = batch["attention_mask"].bool()
+    for training, cached_windows in ((False, 0), (True, 2), (True, 2)):
+        plain.train(training)
+        cached.train(training)
+        with torch.no_grad():
+            expected = plain(**batch).last_hidden_state[real]
+            got = cached(**batch).last_hidden_state[real]
+        assert torch.equal(expected, got)
+        assert len(cache.cache) == cached_windows  # filled while training only, once per window
+    assert [n for n, _ in plain.named_parameters()] == [n for n, _ in cached.named_parameters()]
+
+
+def test_model_view_keeps_offsets() -> None:
+    from pipeline.text.normalise import model_view
+
+    text = "總投資２０．７億元，簽約"
+    view = model_view(text)
+    assert len(view) == len(text)
+    assert view == "总投资20.7亿元，签约"

@@ -13,6 +13,7 @@ from spacy.util import registry
 from spacy_transformers.layers.transformer_model import TransformerModel
 from spacy_transformers.layers.transformer_model import init as init_transformer
 from thinc.api import Model
+from thinc.types import Floats2d
 
 from ..text.windows import windows
 from .frozen_cache import FrozenLayerCache
@@ -83,3 +84,37 @@ def configure_sentence_windows(max_chars: int = 400, overlap: int = 80) -> Calla
         return sentence_window_spans(docs, max_chars, overlap)
 
     return get_spans
+
+
+@registry.architectures("pipeline.TransformerWithChars.v1")
+def transformer_with_chars(transformer: Model[list[Doc], list[Floats2d]], chars: Model[list[Doc], list[Floats2d]]) -> Model[list[Doc], list[Floats2d]]:
+    """Each token's transformer vector next to a small character embedding with local context.
+
+    Our tokens are characters and a sentencepiece piece often spans two or three of them,
+    so the transformer gives 美 and 元 of 美元 the same vector; the NER then cannot tell
+    where inside a piece an entity ends. The character vectors tell the characters apart."""
+    return Model("transformer_with_chars", _with_chars_forward, init=_with_chars_init, layers=[transformer, chars], dims={"nO": None})
+
+
+def _with_chars_init(model: Model, X=None, Y=None) -> None:
+    for layer in model.layers:
+        layer.initialize(X=X)
+    widths = [layer.get_dim("nO") if layer.has_dim("nO") else None for layer in model.layers]
+    if all(widths):
+        model.set_dim("nO", sum(widths))
+
+
+def _with_chars_forward(model: Model, docs: list[Doc], is_train: bool):
+    transformer, chars = model.layers
+    first, backprop_first = transformer(docs, is_train)
+    second, backprop_second = chars(docs, is_train)
+    widths = [a.shape[1] for a in first[:1]]
+    outputs = [model.ops.xp.hstack((a, b)) for a, b in zip(first, second)]
+
+    def backprop(d_outputs: list[Floats2d]) -> list[Doc]:
+        width = widths[0] if widths else 0
+        backprop_first([d[:, :width] for d in d_outputs])
+        backprop_second([d[:, width:] for d in d_outputs])
+        return docs  # inputs are Docs: nothing to pass further down
+
+    return outputs, backprop
