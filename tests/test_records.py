@@ -114,3 +114,11 @@ def test_records_merge_mentions_and_keep_evidence():
     assert text[record["amount"]["start"] : record["amount"]["end"]] == "3亿美元"
     assert record["stage"] == {"text": "落户", "stage": "landed", "planned": True, "start": text.index("落户"), "end": text.index("落户") + 2}
     assert record["district"]["code"] == "371072"
+
+
+def test_two_stage_words_in_a_row_give_the_first_stage():
+    text = "推动投资20.7亿元佰鸿未来科技产业园项目签约落地。"
+    spans = [SpanRef(4, 10, "MONEY", "20.7亿元"), SpanRef(10, 21, "PROJECT", "佰鸿未来科技产业园项目"), SpanRef(21, 23, "STATUS", "签约"), SpanRef(23, 25, "STATUS", "落地")]
+    rels = [RelationRef(1, 0, "AMOUNT"), RelationRef(1, 2, "STATUS"), RelationRef(1, 3, "STATUS")]
+    (record,) = build_records(text, spans, rels)
+    assert record["stage"]["stage"] == "signed" and (record["stage"]["start"], record["stage"]["end"]) == (21, 23)

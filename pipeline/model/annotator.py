@@ -22,7 +22,7 @@ CHUNK_CHARS = 2000
 class ModelAnnotator:
     name = "finetuned-model"
 
-    def __init__(self, model_dir: Path | None = None, base_dir: Path | None = None, batch_size: int = 16):
+    def __init__(self, model_dir: Path | None = None, base_dir: Path | None = None, batch_size: int = 4):
         self.model_dir = Path(model_dir or FINETUNED_DIR)
         self.nlp = load_finetuned(self.model_dir, base_dir)
         self.batch_size = batch_size
@@ -39,9 +39,14 @@ class ModelAnnotator:
             for start, end in windows(view, max_chars=CHUNK_CHARS, overlap=0) if view.strip() else []:
                 chunks.append((i, start, view[start:end]))
         per_text: list[list[tuple[int, Doc]]] = [[] for _ in texts]
-        docs = self.nlp.pipe((chunk for _, _, chunk in chunks), batch_size=self.batch_size)
-        for (i, offset, _), doc in zip(chunks, docs):
+        # chunks of similar length share a batch: less padding in the transformer
+        order = sorted(range(len(chunks)), key=lambda k: len(chunks[k][2]))
+        docs = self.nlp.pipe((chunks[k][2] for k in order), batch_size=self.batch_size)
+        for k, doc in zip(order, docs):
+            i, offset, _ = chunks[k]
             per_text[i].append((offset, doc))
+        for parts in per_text:
+            parts.sort(key=lambda part: part[0])
         for text, parts in zip(texts, per_text):
             yield self._merge(text, parts)
 

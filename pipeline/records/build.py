@@ -107,6 +107,9 @@ def build_records(
             record["district"] = {**district.to_json(), **_evidence(ent)}
         stage_ent = None
         statuses = by_type.get("STATUS", [])
+        # two stage words in a row (签约落地, 注册落地) state one event: the first word says it
+        compound_tails = {e.end for e in statuses}
+        statuses = [e for e in statuses if e.start not in compound_tails] or statuses
         if statuses:
             parsed = [(parse_stage(e.text, text[max(0, e.start - 12) : e.start]), e) for e in statuses]
             done = [p for p in parsed if not p[0].planned and p[0].stage]
