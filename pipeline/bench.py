@@ -21,28 +21,41 @@ BATCH_SIZE = 8
 THREADS = 2
 
 
-@dataclass
-class ForwardBench:
-    model: str
-    characters: int
-    windows: int
-    tokens: int
+def speeds_text(runs: Sequence[float]) -> str:
+    return f"chars/s median {statistics.median(runs):8.0f}  min {min(runs):8.0f}  max {max(runs):8.0f}"
+
+
+def extract_row(figures: dict) -> str:
+    """The extract line of `make bench`, from ExtractBench.to_json() (the child's output)."""
+    return (
+        f"{'extract':10} {figures['characters']:9d} chars ({figures['annotator']}, loaded in {figures['load_seconds']:.1f} s)  "
+        f"{speeds_text(figures['runs'])}  peak memory {figures['peak_rss_mb']:,.0f} MB"
+    )
+
+
+class _Speeds:
     runs: list[float]  # characters per second, one per run
 
     @property
     def median(self) -> float:
         return statistics.median(self.runs)
 
-    def row(self) -> str:
-        return (
-            f"{self.model:10} {self.characters:9d} chars {self.windows:4d} windows {self.tokens:7d} tokens  "
-            f"chars/s median {self.median:8.0f}  min {min(self.runs):8.0f}  max {max(self.runs):8.0f}"
-        )
-
     def to_json(self) -> dict:
         out = asdict(self)
         out["median_chars_per_s"] = self.median
         return out
+
+
+@dataclass
+class ForwardBench(_Speeds):
+    model: str
+    characters: int
+    windows: int
+    tokens: int
+    runs: list[float]
+
+    def row(self) -> str:
+        return f"{self.model:10} {self.characters:9d} chars {self.windows:4d} windows {self.tokens:7d} tokens  {speeds_text(self.runs)}"
 
 
 def seed_windows(seeds_dir: Path | None = None, model_dir: Path | None = None) -> tuple[list[str], int]:
@@ -114,28 +127,13 @@ def run_bench(models: Sequence[Path], runs: int = 5) -> tuple[list[ForwardBench]
 
 
 @dataclass
-class ExtractBench:
+class ExtractBench(_Speeds):
     annotator: str
     documents: int
     characters: int
     load_seconds: float
-    runs: list[float]  # characters per second
+    runs: list[float]
     peak_rss_mb: float
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.runs)
-
-    def row(self) -> str:
-        return (
-            f"{'extract':10} {self.characters:9d} chars {self.documents:4d} docs     ({self.annotator}, loaded in {self.load_seconds:.1f} s)  "
-            f"chars/s median {self.median:8.0f}  min {min(self.runs):8.0f}  max {max(self.runs):8.0f}  peak memory {self.peak_rss_mb:,.0f} MB"
-        )
-
-    def to_json(self) -> dict:
-        out = asdict(self)
-        out["median_chars_per_s"] = self.median
-        return out
 
 
 def bench_extract(seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> ExtractBench:
@@ -154,19 +152,19 @@ def bench_extract(seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> Ext
     start = time.perf_counter()
     annotator = available_annotator("auto")
     load_seconds = time.perf_counter() - start
-    characters = sum(len(doc.text) for doc in read_documents(seeds_dir) if doc.error is None)
+    documents = list(read_documents(seeds_dir))
+    characters = sum(len(doc.text) for doc in documents if doc.error is None)
 
     def one_pass() -> float:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out.jsonl"
             begin = time.perf_counter()
-            summary = extract(seeds_dir, out, annotator)
+            extract(seeds_dir, out, annotator)
             write_ledger(read_lines(out), out.with_suffix(".duckdb"))
             elapsed = time.perf_counter() - begin
-        one_pass.documents = summary.documents  # type: ignore[attr-defined]
         return elapsed
 
     one_pass()  # warm-up
     speeds = [characters / one_pass() for _ in range(runs)]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return ExtractBench(annotator.name, one_pass.documents, characters, round(load_seconds, 2), speeds, round(peak, 1))  # type: ignore[attr-defined]
+    return ExtractBench(annotator.name, len(documents), characters, round(load_seconds, 2), speeds, round(peak, 1))

@@ -251,7 +251,7 @@ def bench(
 
     from .annotations.seeds import SEEDS_DIR
     from .backbone.build import MODELS_DIR
-    from .bench import THREADS, bench_extract, run_bench
+    from .bench import THREADS, bench_extract, extract_row, run_bench
     from .fileio import atomic_write_text
 
     seeds = seeds or SEEDS_DIR
@@ -282,11 +282,7 @@ def bench(
         report["extract"] = extract_figures
         backbone = report["backbone"][0]["median_chars_per_s"]
         report["extract_vs_backbone"] = extract_figures["median_chars_per_s"] / backbone
-        print(
-            f"{'extract':10} {extract_figures['characters']:9d} chars ({extract_figures['annotator']}, loaded in {extract_figures['load_seconds']:.1f} s)  "
-            f"chars/s median {extract_figures['median_chars_per_s']:8.0f}  min {min(extract_figures['runs']):8.0f}  max {max(extract_figures['runs']):8.0f}  "
-            f"peak memory {extract_figures['peak_rss_mb']:,.0f} MB"
-        )
+        print(extract_row(extract_figures))
         print(f"extract / backbone forward: {report['extract_vs_backbone']:.1%}")
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
@@ -401,14 +397,13 @@ def annotate_docbin(
     """Convert the corpus (and the public NER sets) to spaCy DocBin files for training."""
     from rich.progress import track
 
-    from .annotations.corpus import read_splits
-    from .annotations.docbin import blank_nlp, example_to_doc, partial_doc, write_docbin
+    from .annotations.docbin import blank_nlp, partial_doc, write_docbin
     from .annotations.public_sets import iter_public_examples
+    from .model.train import write_corpus
 
-    nlp = blank_nlp()
-    for split, examples in read_splits().items():
-        count = write_docbin((example_to_doc(nlp, ex) for ex in examples), out / f"{split}.spacy")
+    for split, count in write_corpus(out).items():
         print(f"{out / (split + '.spacy')}: {count} docs")
+    nlp = blank_nlp()
     if public:
         docs = (partial_doc(nlp, ex.id, ex.text, ex.spans, ex.source) for ex in track(list(iter_public_examples()), description="public sets", console=console))
         count = write_docbin(docs, out / "public.spacy")

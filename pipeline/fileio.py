@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +36,20 @@ def dumps_jsonl(rows: Iterable[Any]) -> str:
 
 def atomic_write_jsonl(path: Path, rows: Iterable[Any]) -> None:
     atomic_write_text(path, dumps_jsonl(rows))
+
+
+def read_jsonl_rows(path: Path, error: type[Exception], label: str | None = None, hint: str = "") -> Iterator[tuple[str, Any]]:
+    """(place, row) for every non-blank line of a JSON Lines file, the place as
+    `label:line`; a line that is not JSON raises `error` naming its place (then `hint`)."""
+    path = Path(path)
+    label = path.name if label is None else label
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{label}:{lineno}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise error(f"{where}: not JSON ({err.msg} at column {err.colno}){hint}") from err
+            yield where, row

@@ -61,18 +61,14 @@ def test_losses_fall(trained) -> None:
 def _relation_scores(nlp, examples) -> list[list[tuple]]:
     """Relation scores for every candidate pair, on the gold entities."""
     relation = nlp.get_pipe("relation_extractor")
-    saved = dict(relation.thresholds)
-    relation.cfg["thresholds"] = {t: 0.0 for t in saved}
-    try:
+    with relation.keeping_every_candidate():
         out = []
         for ex in examples:
             doc = nlp.make_doc(ex.text)
             doc.set_ents([doc.char_span(e.start, e.end, label=e.label) for e in ex.entities])
             doc = relation(nlp.get_pipe("transformer")(doc))
             out.append([(r["type"], tuple(r["head"]), tuple(r["tail"]), r["score"]) for r in doc.user_data[RELATIONS_KEY]])
-        return out
-    finally:
-        relation.cfg["thresholds"] = saved
+    return out
 
 
 def test_export_reloads_with_identical_predictions(trained, tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -106,14 +102,10 @@ def test_predicted_doc_keeps_relations_through_docbin(trained) -> None:
 
     nlp, _, batch = trained
     relation = nlp.get_pipe("relation_extractor")
-    saved = dict(relation.thresholds)
-    relation.cfg["thresholds"] = {t: 0.0 for t in saved}
-    try:
+    with relation.keeping_every_candidate():
         doc = nlp.make_doc(batch[0].text)
         doc.set_ents([doc.char_span(e.start, e.end, label=e.label) for e in batch[0].entities])
         doc = relation(nlp.get_pipe("transformer")(doc))
-    finally:
-        relation.cfg["thresholds"] = saved
     data = DocBin(docs=[doc], store_user_data=True).to_bytes()
     (back,) = DocBin().from_bytes(data).get_docs(nlp.vocab)
     def plain(rels):  # msgpack gives tuples back for lists

@@ -102,3 +102,12 @@ def test_decode_refuses_corruption_in_the_middle():
 def test_html_entities_and_nested_blocks():
     text = html_to_text("<div><p>A&amp;B&nbsp;项目</p><ul><li>一</li><li>二</li></ul></div>")
     assert [line for line in text.split("\n") if line] == ["A&B 项目", "一", "二"]
+
+
+def test_jsonl_text_may_come_as_content(tmp_path):
+    from pipeline.readers.documents import read_documents
+
+    path = tmp_path / "reports.jsonl"
+    path.write_text('{"id": "r1", "title": "政府工作报告", "content": "签约项目12个。"}\n', encoding="utf-8")
+    (doc,) = read_documents(path)
+    assert (doc.id, doc.text, doc.meta, doc.error) == ("r1", "签约项目12个。", {"title": "政府工作报告"}, None)

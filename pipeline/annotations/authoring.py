@@ -21,12 +21,12 @@ that surface is labelled more than once in the example.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..fileio import read_jsonl_rows
 from ..schema import ENTITY_LABELS, RELATION_ARGS
 from .corpus import Entity, Example, Relation
 from .seeds import read_seed
@@ -191,20 +191,13 @@ def compile_file(path: Path, seeds_dir: Path | None = None) -> tuple[list[Exampl
     """Compile every line of an authoring file; the first fault stops it with its place."""
     examples: list[Example] = []
     warnings: list[str] = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise AuthoringError(f"{Path(path).name}:{lineno}: not JSON ({err.msg})") from err
-            try:
-                compiled = compile_row(row, seeds_dir)
-            except AuthoringError as err:
-                raise AuthoringError(f"{Path(path).name}:{lineno}: {err}") from err
-            examples.append(compiled.example)
-            warnings.extend(compiled.warnings)
+    for where, row in read_jsonl_rows(Path(path), AuthoringError):
+        try:
+            compiled = compile_row(row, seeds_dir)
+        except AuthoringError as err:
+            raise AuthoringError(f"{where}: {err}") from err
+        examples.append(compiled.example)
+        warnings.extend(compiled.warnings)
     return examples, warnings
 
 

@@ -9,13 +9,12 @@ Keys other than these are metadata and are kept untouched.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write_jsonl
+from ..fileio import atomic_write_jsonl, read_jsonl_rows
 
 SPLITS = ("train", "dev", "test")
 ANNOTATIONS_DIR = Path(__file__).resolve().parents[2] / "annotations"
@@ -99,18 +98,7 @@ class Example:
 
 def read_examples(path: Path) -> list[Example]:
     path = Path(path)
-    examples: list[Example] = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{lineno}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CorpusFormatError(f"{where}: not JSON ({err.msg})") from err
-            examples.append(Example.from_json(row, where))
-    return examples
+    return [Example.from_json(row, where) for where, row in read_jsonl_rows(path, CorpusFormatError)]
 
 
 def write_examples(path: Path, examples: Sequence[Example]) -> None:

@@ -8,7 +8,8 @@ into a corpus example. Thresholds are per relation type, tuned on dev after trai
 (`pipeline.model.thresholds`) and saved in the pipe's cfg.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -22,7 +23,7 @@ from thinc.api import Model, Optimizer
 from thinc.types import Floats2d
 
 from ..annotations.docbin import RELATIONS_KEY
-from ..evaluation.metrics import PRF
+from ..evaluation.metrics import PRF, Scores
 from ..schema import RELATION_TYPES, TAIL_LABEL_TO_RELATION
 from .relation_model import init_relation_model
 
@@ -60,16 +61,8 @@ def score_relations(examples: Iterable[Example], **kwargs: Any) -> dict[str, Any
         gold = _gold_keys(eg.reference)
         pred = _gold_keys(eg.predicted)
         for rel_type, prf in per_type.items():
-            g = {k for k in gold if k[0] == rel_type}
-            p = {k for k in pred if k[0] == rel_type}
-            prf.tp += len(g & p)
-            prf.fp += len(p - g)
-            prf.fn += len(g - p)
-    micro = PRF()
-    for prf in per_type.values():
-        micro.tp += prf.tp
-        micro.fp += prf.fp
-        micro.fn += prf.fn
+            prf.add({k for k in gold if k[0] == rel_type}, {k for k in pred if k[0] == rel_type})
+    micro = Scores.micro(per_type)
     return {
         "rel_micro_p": micro.precision,
         "rel_micro_r": micro.recall,
@@ -105,6 +98,17 @@ class RelationExtractor(TrainablePipe):
     @property
     def thresholds(self) -> dict[str, float]:
         return self.cfg["thresholds"]
+
+    @contextmanager
+    def keeping_every_candidate(self) -> Iterator[None]:
+        """Within the block, every scored candidate pair is annotated (all thresholds 0),
+        for tuning thresholds and measuring how unsure the model is."""
+        saved = dict(self.thresholds)
+        self.cfg["thresholds"] = {t: 0.0 for t in saved}
+        try:
+            yield
+        finally:
+            self.cfg["thresholds"] = saved
 
     def candidates(self, doc: Doc) -> list[tuple[Span, Span]]:
         return self.model.attrs["get_candidates"](doc)

@@ -58,7 +58,10 @@ def push(
     name = project or cfg.project
     url = _url(cfg)
     try:
-        candidates = file_candidates(path) if path else seed_candidates()
+        skipped: list[str] = []
+        candidates = file_candidates(path, skipped.append) if path else seed_candidates()
+        if skipped:
+            console.print(f"[yellow]skipped {len(skipped)} unreadable document(s), first: {skipped[0]}[/]")
     except (OSError, ValueError) as err:
         _fail(str(err))
     if only:

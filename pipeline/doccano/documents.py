@@ -2,8 +2,8 @@
 
 - The seed paragraphs (no path given): the segments of pipeline/annotations/seeds.py,
   ids like `s001-004`, each in the split the seeds decide.
-- A file or folder: every document (the readers of `make extract`; JSON Lines rows may
-  carry their text as `text` or `content`, as the shared unlabelled reports do) is cut
+- A file or folder: every document (the readers of `make extract`, which also take a
+  JSON Lines row's text from `content`, as the shared unlabelled reports have it) is cut
   at line ends into paragraphs of at most MAX_SEGMENT_CHARS (a longer line at sentence
   ends); ids are `<document id>#p<n>`, and the split is train (only seed text may go to
   dev and test).
@@ -11,9 +11,8 @@
 from __future__ import annotations
 
 import bisect
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,41 +81,26 @@ def _display_path(path: Path) -> str:
     return str(resolved)
 
 
-def _documents(path: Path) -> Iterator[tuple[str, str, dict[str, Any], Path]]:
-    """(document id, text, metadata worth keeping, file) for every readable document."""
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        if file.suffix.lower() == ".jsonl":
-            with file.open(encoding="utf-8-sig") as handle:
-                for lineno, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as err:
-                        raise ValueError(f"{file}:{lineno}: not JSON ({err.msg})") from err
-                    if not isinstance(row, dict):
-                        raise ValueError(f"{file}:{lineno}: expected a JSON object")
-                    text = row.get("text") if isinstance(row.get("text"), str) else row.get("content")
-                    if not isinstance(text, str) or not text.strip():
-                        continue
-                    doc_id = str(row["id"]) if row.get("id") not in (None, "") else f"{file.stem}:{lineno}"
-                    extra = {k: row[k] for k in ("title", "url", "date") if isinstance(row.get(k), str)}
-                    yield doc_id, text, extra, file
-        else:
-            for doc in read_documents(file):
-                if doc.error is None:
-                    yield doc.id, doc.text, {}, file
+def _documents(path: Path, on_skip: Callable[[str], None] | None = None) -> Iterator[tuple[str, str, dict[str, Any], Path]]:
+    """(document id, text, metadata worth keeping, file) for every readable document,
+    read by the readers of `make extract`; unreadable ones go to on_skip with the reason."""
+    for doc in read_documents(path):
+        if doc.error is not None:
+            if on_skip is not None:
+                on_skip(f"{doc.path}: {doc.id}: {doc.error}")
+            continue
+        extra = {k: doc.meta[k] for k in ("title", "url", "date") if isinstance(doc.meta.get(k), str)}
+        yield doc.id, doc.text, extra, Path(doc.path or path)
 
 
-def file_candidates(path: Path) -> list[Candidate]:
+def file_candidates(path: Path, on_skip: Callable[[str], None] | None = None) -> list[Candidate]:
     """Paragraphs of every document under path (train split); a seed file gives its
-    seed paragraphs, with their ids and splits."""
+    seed paragraphs, with their ids and splits. Unreadable documents go to on_skip."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     out: list[Candidate] = []
-    for doc_id, text, extra, file in _documents(path):
+    for doc_id, text, extra, file in _documents(path, on_skip):
         if file.resolve().parent == SEEDS_DIR.resolve():
             if not any(c.source.get("file") == file.name for c in out):
                 out.extend(seed_candidates(file_name=file.name))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..annotations.corpus import Example
-from ..fileio import atomic_write_text, dumps_jsonl
+from ..fileio import atomic_write_text, dumps_jsonl, read_jsonl_rows
 
 ENTRY_VERSION = 1
 REQUIRED_KEYS = ("timestamp", "annotator", "test", "gate")
@@ -32,23 +32,15 @@ def read_history(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     entries: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise HistoryError(f"{where}: not JSON ({err.msg} at column {err.colno}); fix or remove that line") from err
-            if not isinstance(row, dict):
-                raise HistoryError(f"{where}: a history entry must be a JSON object; fix or remove that line")
-            missing = [key for key in REQUIRED_KEYS if key not in row]
-            if missing:
-                raise HistoryError(f"{where}: not a re-evaluation entry (missing {', '.join(missing)}); fix or remove that line")
-            if not isinstance(row["test"], dict) or "entities_micro" not in row["test"]:
-                raise HistoryError(f"{where}: entry without test figures ('test.entities_micro'); fix or remove that line")
-            entries.append(row)
+    for where, row in read_jsonl_rows(path, HistoryError, label=str(path), hint="; fix or remove that line"):
+        if not isinstance(row, dict):
+            raise HistoryError(f"{where}: a history entry must be a JSON object; fix or remove that line")
+        missing = [key for key in REQUIRED_KEYS if key not in row]
+        if missing:
+            raise HistoryError(f"{where}: not a re-evaluation entry (missing {', '.join(missing)}); fix or remove that line")
+        if not isinstance(row["test"], dict) or "entities_micro" not in row["test"]:
+            raise HistoryError(f"{where}: entry without test figures ('test.entities_micro'); fix or remove that line")
+        entries.append(row)
     return entries
 
 

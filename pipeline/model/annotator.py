@@ -74,11 +74,8 @@ class ModelAnnotator:
         the relation step could not attach (a PROJECT with no relation)."""
         relation = self.nlp.get_pipe("relation_extractor")
         thresholds = dict(relation.thresholds)
-        relation.cfg["thresholds"] = {t: 0.0 for t in thresholds}
-        try:
+        with relation.keeping_every_candidate():
             docs = list(self.nlp.pipe(chunk for chunk in [model_view(text)] if chunk.strip()))
-        finally:
-            relation.cfg["thresholds"] = thresholds
         closeness = []
         unattached = 0
         projects = 0

@@ -24,11 +24,9 @@ def _f1(tp: int, fp: int, fn: int) -> float:
 def tune_thresholds(nlp: Language, dev: Sequence[Example]) -> dict[str, dict[str, float]]:
     """Sets the relation pipe's per-type thresholds; returns {type: {threshold, f1, support}}."""
     relation = nlp.get_pipe("relation_extractor")
-    saved = dict(relation.thresholds)
-    relation.cfg["thresholds"] = {t: 0.0 for t in RELATION_TYPES}
     scored: dict[str, list[tuple[float, bool]]] = {t: [] for t in RELATION_TYPES}
     gold_count = {t: 0 for t in RELATION_TYPES}
-    try:
+    with relation.keeping_every_candidate():
         for example, doc in zip(dev, nlp.pipe(ex.text for ex in dev)):
             by_id = example.entity_by_id()
             gold = set()
@@ -39,8 +37,6 @@ def tune_thresholds(nlp: Language, dev: Sequence[Example]) -> dict[str, dict[str
             for rel in doc.user_data.get("relations", []):
                 key = (rel["type"], *rel["head"], *rel["tail"])
                 scored[rel["type"]].append((rel["score"], key in gold))
-    finally:
-        relation.cfg["thresholds"] = saved
     chosen: dict[str, dict[str, float]] = {}
     for rel_type in RELATION_TYPES:
         best = (-1.0, 0.0, 0.5)

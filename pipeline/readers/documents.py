@@ -83,8 +83,10 @@ def _read_jsonl(path: Path, doc_id_prefix: str) -> Iterator[Document]:
             yield Document(fallback_id, "", {"line": lineno}, f"line {lineno}: expected a JSON object with 'id' and 'text'", str(path))
             continue
         doc_id = str(row["id"]) if row.get("id") not in (None, "") else fallback_id
-        text = row.get("text")
-        meta = {k: v for k, v in row.items() if k not in ("id", "text")}
+        # the shared unlabelled reports carry their text as `content`
+        text_key = "content" if "text" not in row and isinstance(row.get("content"), str) else "text"
+        text = row.get(text_key)
+        meta = {k: v for k, v in row.items() if k not in ("id", text_key)}
         if not isinstance(text, str):
             yield Document(doc_id, "", meta, f"line {lineno}: 'text' is missing or not a string", str(path))
         elif not text.strip():

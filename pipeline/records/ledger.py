@@ -121,12 +121,11 @@ def link_projects(rows: Sequence[dict[str, Any]]) -> list[int]:
     by_key: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         by_key.setdefault(row["_key"], []).append(i)
-    keys = sorted(by_key, key=len)
-    for i, key in enumerate(keys):
-        for other in keys[i:]:
-            if other != key and not (len(key) >= 6 and key in other):
-                continue
-            for a in by_key[key]:
+    for key, members in by_key.items():
+        # the same name, and every name of 6+ characters found inside this one
+        inner = ({key[a:b] for a in range(len(key)) for b in range(a + 6, len(key) + 1)} & by_key.keys()) | {key}
+        for other in inner:
+            for a in members:
                 for b in by_key[other]:
                     if a != b and _same_project(rows[a], rows[b]):
                         parent[find(a)] = find(b)
