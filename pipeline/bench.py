@@ -6,13 +6,18 @@ plain forward pass over exactly the windows the pipeline's transformer reads (th
 model's chunks, cut into its sentence windows), batched by length; `make extract`
 reads the files, runs the whole pipeline, builds the records and writes the output
 lines and the ledger. Their ratio says what everything around the encoder costs.
-The extract figure comes from a child process, so its peak memory is its own.
+
+The two are timed in one process, alternately (backbone pass, extract pass, ...), so
+each pair sees the same machine: the ratio is the median of the pairs' ratios. A
+shared machine's speed drifts by several percent from minute to minute, which timing
+one and then the other would put into the ratio. Peak memory comes from a separate
+process that only extracts, so it is extract's own.
 """
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -90,7 +95,9 @@ def batches_by_length(encoded: Sequence[list[int]], size: int) -> list[list[int]
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
-def bench_forward(model_dir: Path, texts: Sequence[str], characters: int, runs: int = 5, threads: int = THREADS) -> ForwardBench:
+def forward_pass(model_dir: Path, texts: Sequence[str], threads: int = THREADS) -> tuple[Callable[[], float], int]:
+    """A function timing one forward pass of the bare backbone over `texts` (seconds),
+    batched by length; and the number of tokens."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -114,9 +121,14 @@ def bench_forward(model_dir: Path, texts: Sequence[str], characters: int, runs: 
                 model(input_ids=ids, attention_mask=mask)
         return time.perf_counter() - start
 
+    return one_pass, sum(len(e) for e in encoded)
+
+
+def bench_forward(model_dir: Path, texts: Sequence[str], characters: int, runs: int = 5, threads: int = THREADS) -> ForwardBench:
+    one_pass, tokens = forward_pass(model_dir, texts, threads)
     one_pass()  # warm-up
     speeds = [characters / one_pass() for _ in range(runs)]
-    return ForwardBench(Path(model_dir).name, characters, len(texts), sum(len(e) for e in encoded), speeds)
+    return ForwardBench(Path(model_dir).name, characters, len(texts), tokens, speeds)
 
 
 def run_bench(models: Sequence[Path], runs: int = 5) -> tuple[list[ForwardBench], dict]:
@@ -136,10 +148,10 @@ class ExtractBench(_Speeds):
     peak_rss_mb: float
 
 
-def bench_extract(seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> ExtractBench:
-    """`make extract` on the seeds in this process: annotator loaded once, then each run
-    reads the files, extracts, writes the lines and the ledger into a fresh folder."""
-    import resource
+def extract_pass(seeds_dir: Path, threads: int = THREADS) -> tuple[Callable[[], float], str, int, int, float]:
+    """A function timing one `make extract` over seeds_dir (seconds): it reads the files,
+    extracts, writes the lines and the ledger into a fresh folder. Also the annotator's
+    name, the documents, their characters and the seconds the annotator took to load."""
     import tempfile
 
     import torch
@@ -161,10 +173,46 @@ def bench_extract(seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> Ext
             begin = time.perf_counter()
             extract(seeds_dir, out, annotator)
             write_ledger(read_lines(out), out.with_suffix(".duckdb"))
-            elapsed = time.perf_counter() - begin
-        return elapsed
+            return time.perf_counter() - begin
 
+    return one_pass, annotator.name, len(documents), characters, round(load_seconds, 2)
+
+
+def bench_extract(seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> ExtractBench:
+    """`make extract` on the seeds in this process: annotator loaded once, then timed runs."""
+    import resource
+
+    one_pass, name, documents, characters, load_seconds = extract_pass(seeds_dir, threads)
     one_pass()  # warm-up
     speeds = [characters / one_pass() for _ in range(runs)]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return ExtractBench(annotator.name, len(documents), characters, round(load_seconds, 2), speeds, round(peak, 1))
+    return ExtractBench(name, documents, characters, load_seconds, speeds, round(peak, 1))
+
+
+@dataclass
+class PairedBench:
+    backbone: ForwardBench
+    extract: ExtractBench  # peak_rss_mb is filled in from the extract-only process
+    ratios: list[float]  # extract chars/s over backbone chars/s, one per pair of runs
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def bench_paired(model_dir: Path, seeds_dir: Path, runs: int = 5, threads: int = THREADS) -> PairedBench:
+    """The backbone's forward pass and `make extract`, timed alternately in this process."""
+    texts, characters = seed_windows(seeds_dir)
+    forward, tokens = forward_pass(model_dir, texts, threads)
+    extract_once, name, documents, extract_chars, load_seconds = extract_pass(seeds_dir, threads)
+    forward()  # warm-ups
+    extract_once()
+    backbone_speeds, extract_speeds = [], []
+    for _ in range(runs):
+        backbone_speeds.append(characters / forward())
+        extract_speeds.append(extract_chars / extract_once())
+    return PairedBench(
+        ForwardBench(Path(model_dir).name, characters, len(texts), tokens, backbone_speeds),
+        ExtractBench(name, documents, extract_chars, load_seconds, extract_speeds, float("nan")),
+        [e / b for e, b in zip(extract_speeds, backbone_speeds)],
+    )

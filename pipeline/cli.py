@@ -251,14 +251,14 @@ def bench(
 
     from .annotations.seeds import SEEDS_DIR
     from .backbone.build import MODELS_DIR
-    from .bench import THREADS, bench_extract, extract_row, run_bench
+    from .bench import THREADS, bench_extract, bench_paired, extract_row, run_bench
     from .fileio import atomic_write_text
 
     seeds = seeds or SEEDS_DIR
     if part not in ("all", "backbone", "extract"):
         fail(f"unknown --part {part!r}: all, backbone or extract")
     report: dict = {"threads": THREADS, "runs": runs}
-    if part == "extract":  # the child process `make bench` starts
+    if part == "extract":  # the child process `make bench` starts for peak memory
         report["extract"] = bench_extract(seeds, runs).to_json()
         atomic_write_text(out, json.dumps(report, indent=2) + "\n")
         return
@@ -266,24 +266,34 @@ def bench(
     for model in models:
         if not (model / "config.json").exists():
             fail(f"{model} is not built: run `make setup`")
-    print(f"seed texts, {THREADS} threads, median of {runs} runs after a warm-up")
-    results, sizes = run_bench(models, runs)
-    for result in results:
-        print(result.row() + f"  model.safetensors {sizes[result.model] / 1e6:.0f} MB")
-    report["backbone"] = [r.to_json() for r in results]
-    report["model_bytes"] = sizes
-    if part == "all":
+    if part == "backbone":
+        print(f"seed texts, {THREADS} threads, median of {runs} runs after a warm-up")
+        results, sizes = run_bench(models, runs)
+        for result in results:
+            print(result.row() + f"  model.safetensors {sizes[result.model] / 1e6:.0f} MB")
+        report["backbone"] = [r.to_json() for r in results]
+        report["model_bytes"] = sizes
+    else:
+        print(f"seed texts, {THREADS} threads, {runs} alternating runs of the backbone and of extract after a warm-up")
+        paired = bench_paired(models[0], seeds, runs)
         with tempfile.TemporaryDirectory() as tmp:
             child_out = Path(tmp) / "extract.json"
-            command = [sys.executable, "-m", "pipeline", "bench", "--part", "extract", "--runs", str(runs), "--out", str(child_out), "--seeds", str(seeds)]
+            command = [sys.executable, "-m", "pipeline", "bench", "--part", "extract", "--runs", "1", "--out", str(child_out), "--seeds", str(seeds)]
             if subprocess.run(command).returncode != 0:
                 fail("the extract benchmark failed")
-            extract_figures = json.loads(child_out.read_text(encoding="utf-8"))["extract"]
-        report["extract"] = extract_figures
-        backbone = report["backbone"][0]["median_chars_per_s"]
-        report["extract_vs_backbone"] = extract_figures["median_chars_per_s"] / backbone
-        print(extract_row(extract_figures))
-        print(f"extract / backbone forward: {report['extract_vs_backbone']:.1%}")
+            paired.extract.peak_rss_mb = json.loads(child_out.read_text(encoding="utf-8"))["extract"]["peak_rss_mb"]
+        results = [paired.backbone]
+        if with_full:
+            results += run_bench(models[1:], runs)[0]
+        for result in results:
+            print(result.row() + f"  model.safetensors {(MODELS_DIR / result.model / 'model.safetensors').stat().st_size / 1e6:.0f} MB")
+        print(extract_row(paired.extract.to_json()))
+        report["backbone"] = [r.to_json() for r in results]
+        report["extract"] = paired.extract.to_json()
+        report["pair_ratios"] = paired.ratios
+        report["extract_vs_backbone"] = paired.ratio
+        ratio_of_medians = paired.extract.median / paired.backbone.median
+        print(f"extract / backbone forward: {paired.ratio:.1%} (median of the pairs' ratios {', '.join(f'{r:.1%}' for r in paired.ratios)}; ratio of the medians {ratio_of_medians:.1%})")
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
 

@@ -1,7 +1,8 @@
 """`make extract`: documents in, one JSON line of entities, relations and project records
 out per document, as ../shared/spec/extract-output.md specifies.
 
-The run writes to OUT.partial and renames it to OUT when done, so OUT is never half
+Documents are annotated in batches (the model sorts their windows by length across
+documents). The run writes to OUT.partial and renames it to OUT when done, so OUT is never half
 written; a re-run (or a run after a crash) keeps the lines already written and skips
 those documents. A document that cannot be read or processed still gets its line,
 with the reason in `error`.
@@ -51,14 +52,22 @@ class ExtractSummary:
         return self.documents - self.errors
 
 
-def document_line(doc: Document, annotator: Annotator) -> dict[str, Any]:
+# documents read together: the model batches their windows by length across documents
+BATCH_CHARS = 60_000
+BATCH_DOCUMENTS = 64
+
+Annotations = tuple[list[SpanRef], list[RelationRef]]
+
+
+def document_line(doc: Document, annotator: Annotator, annotations: Annotations | None = None) -> dict[str, Any]:
+    """The output line of one document; `annotations` when they were made in a batch."""
     line: dict[str, Any] = {"id": doc.id, "entities": [], "relations": [], "projects": [], "error": doc.error}
     if doc.meta:
         line["meta"] = doc.meta
     if doc.error is not None:
         return line
     try:
-        entities, relations = annotator.annotate(doc.text)
+        entities, relations = annotations if annotations is not None else annotator.annotate(doc.text)
         records = build_records(doc.text, entities, relations, doc.meta)
     except Exception as err:  # one bad document must not stop the run
         line["error"] = f"processing failed: {type(err).__name__}: {err}"
@@ -67,6 +76,21 @@ def document_line(doc: Document, annotator: Annotator) -> dict[str, Any]:
     line["relations"] = [{"head": r.head, "tail": r.tail, "type": r.type} for r in relations]
     line["projects"] = records
     return line
+
+
+def document_lines(docs: list[Document], annotator: Annotator) -> list[dict[str, Any]]:
+    """Lines for several documents. An annotator with `annotate_many` reads them in
+    shared batches; if that fails, each document is annotated alone, so only the
+    document at fault gets an error."""
+    many = getattr(annotator, "annotate_many", None)
+    readable = [i for i, doc in enumerate(docs) if doc.error is None]
+    annotations: dict[int, Annotations] = {}
+    if many is not None and len(readable) > 1:
+        try:
+            annotations = dict(zip(readable, many([docs[i].text for i in readable]), strict=True))
+        except Exception:  # noqa: BLE001 - retried per document below, where errors are reported
+            annotations = {}
+    return [document_line(doc, annotator, annotations.get(i)) for i, doc in enumerate(docs)]
 
 
 def _done_ids(partial: Path) -> set[str]:
@@ -102,20 +126,32 @@ def extract(
     done = _done_ids(partial)
     summary = ExtractSummary()
     with partial.open("a", encoding="utf-8") as handle:
+        pending: list[Document] = []
+        pending_ids: set[str] = set()
+
+        def flush() -> None:
+            for doc, line in zip(pending, document_lines(pending, annotator)):
+                if line["error"] is not None:
+                    summary.errors += 1
+                summary.projects += len(line["projects"])
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                handle.flush()
+                done.add(doc.id)
+                if on_document:
+                    on_document(doc, line)
+            pending.clear()
+            pending_ids.clear()
+
         for doc in documents if documents is not None else read_documents(in_path):
             summary.documents += 1
-            if doc.id in done:
+            if doc.id in done or doc.id in pending_ids:
                 summary.skipped += 1
                 continue
-            line = document_line(doc, annotator)
-            if line["error"] is not None:
-                summary.errors += 1
-            summary.projects += len(line["projects"])
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-            handle.flush()
-            done.add(doc.id)
-            if on_document:
-                on_document(doc, line)
+            pending.append(doc)
+            pending_ids.add(doc.id)
+            if len(pending) >= BATCH_DOCUMENTS or sum(len(d.text or "") for d in pending) >= BATCH_CHARS:
+                flush()
+        flush()
         os.fsync(handle.fileno())
     os.replace(partial, out_path)
     return summary

@@ -15,6 +15,7 @@ from pipeline.annotations.public_sets import (
     map_cluener_row,
     read_cfsc,
     read_peoples_daily,
+    sample_public_examples,
     time_is_date,
 )
 from pipeline.annotations.seeds import all_segments
@@ -209,3 +210,15 @@ def test_public_sets_convert_to_aligned_partial_docs(tmp_path):
     assert doc.user_data[PARTIAL_KEY] is True
     outside = [t for t in doc if t.ent_iob_ == ""]
     assert outside, "tokens outside the known spans are missing, not O"
+
+
+def test_public_mix_sample_is_reproducible_and_labelled():
+    first = sample_public_examples(["cfsc"], 30, seed=5)
+    again = sample_public_examples(["cfsc"], 30, seed=5)
+    other = sample_public_examples(["cfsc"], 30, seed=6)
+    assert [ex.id for ex in first] == [ex.id for ex in again] != [ex.id for ex in other]
+    assert len(first) == 30 and all(ex.spans for ex in first)
+    for ex in first:
+        assert all(ex.text[s:e] and label == "ORG" for s, e, label in ex.spans)
+    with pytest.raises(ValueError, match="unknown public sets"):
+        sample_public_examples(["msra"], 5, seed=1)

@@ -32,18 +32,30 @@ def test_seeds_give_five_lines_with_valid_offsets_and_the_signed_project(tmp_pat
     assert projects[0]["stage"]["stage"] == "signed"
 
 
-def test_bad_documents_each_get_a_line_and_the_run_resumes(tmp_path):
-    docs = tmp_path / "in"
-    docs.mkdir()
-    (docs / "empty.txt").write_bytes(b"")
-    (docs / "binary.txt").write_bytes(bytes(range(256)) * 8)
-    (docs / "gbk.txt").write_bytes("总投资5亿元的智能制造产业园项目在胶州签约。".encode("gbk"))
-    (docs / "big5.txt").write_bytes("總投資5億元的智能製造產業園項目在膠州簽約。".encode("big5"))
-    (docs / "page.html").write_text("<html><script>alert('签约')</script><p>投资1.3亿元的嘉士通冷链云仓项目已开工建设</p></html>", encoding="utf-8")
-    (docs / "long.txt").write_text(("投资20.7亿元的佰鸿未来科技产业园项目签约。" * 9000)[:200000], encoding="utf-8")
-    (docs / "batch.jsonl").write_text('{"id": "ok", "text": "总投资3亿美元的鸿瑞项目落户。"}\n{broken\n', encoding="utf-8")
+def bad_documents(folder):
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / "gbk.txt").write_bytes("总投资5亿元的智能制造产业园项目在胶州签约。".encode("gbk"))
+    (folder / "big5.txt").write_bytes("總投資5億元的智能製造產業園項目在膠州簽約。".encode("big5"))
+    (folder / "page.html").write_text("<html><script>alert('签约')</script><p>投资1.3亿元的嘉士通冷链云仓项目已开工建设</p></html>", encoding="utf-8")
+    (folder / "long.txt").write_text(("投资20.7亿元的佰鸿未来科技产业园项目签约。" * 9000)[:200000], encoding="utf-8")
+    (folder / "batch.jsonl").write_text('{"id": "ok", "text": "总投资3亿美元的鸿瑞项目落户。"}\n{broken\n', encoding="utf-8")
+    return folder
+
+
+def model_annotator():
+    from pipeline.model.annotator import ModelAnnotator
+
+    return ModelAnnotator()
+
+
+@pytest.mark.parametrize("make_annotator", [WeakAnnotator, pytest.param(model_annotator, marks=pytest.mark.slow)], ids=["weak", "model"])
+def test_bad_documents_each_get_a_line_and_the_run_resumes(tmp_path, make_annotator):
+    docs = bad_documents(tmp_path / "in")
+    annotator = make_annotator()
     out = tmp_path / "out.jsonl"
-    summary = extract(docs, out, WeakAnnotator())
+    summary = extract(docs, out, annotator)
     rows = {row["id"]: row for row in lines(out)}
     assert len(rows) == summary.documents == 8
     assert rows["empty.txt"]["error"] and rows["binary.txt"]["error"] and rows["batch.jsonl:2"]["error"]
@@ -54,7 +66,9 @@ def test_bad_documents_each_get_a_line_and_the_run_resumes(tmp_path):
     for key, row in rows.items():
         for ent in row["entities"]:
             assert texts[key][ent["start"] : ent["end"]] == ent["text"]
-    again = extract(docs, out, WeakAnnotator())
+        for rel in row["relations"]:
+            assert row["entities"][rel["head"]]["label"] == "PROJECT"
+    again = extract(docs, out, annotator)
     assert again.skipped == 8 and len(lines(out)) == 8
 
 
@@ -78,3 +92,40 @@ def test_committed_model_extracts_the_signed_project_from_seed_000(tmp_path):
     project = next(p for p in row["projects"] if p["name"] == "佰鸿未来科技产业园项目")
     assert (project["amount"]["value"], project["amount"]["currency"], project["stage"]["stage"]) == (2070000000, "CNY", "signed")
     assert text[project["amount"]["start"] : project["amount"]["end"]] == project["amount"]["text"]
+
+
+class _BatchingAnnotator(WeakAnnotator):
+    """The weak annotator behind an annotate_many that, like a model, reads texts in one
+    batch; one text makes it fail, as a model would on a document it cannot process."""
+
+    def __init__(self, poison: str):
+        self.poison = poison
+        self.batches: list[int] = []
+
+    def annotate(self, text):
+        if self.poison in text:
+            raise RuntimeError("cannot process this one")
+        return super().annotate(text)
+
+    def annotate_many(self, texts):
+        texts = list(texts)
+        self.batches.append(len(texts))
+        if any(self.poison in t for t in texts):
+            raise RuntimeError("batch failed")
+        return [super(_BatchingAnnotator, self).annotate(t) for t in texts]
+
+
+def test_documents_are_annotated_in_batches_and_a_failing_batch_isolates_its_document(tmp_path):
+    docs = tmp_path / "in"
+    docs.mkdir()
+    for i in range(4):
+        (docs / f"{i}.txt").write_text(f"总投资{i + 2}亿元的智能制造产业园项目在胶州签约。", encoding="utf-8")
+    (docs / "2.txt").write_text("总投资5亿元的☢项目在胶州签约。", encoding="utf-8")
+    annotator = _BatchingAnnotator("☢")
+    out = tmp_path / "out.jsonl"
+    summary = extract(docs, out, annotator)
+    rows = lines(out)
+    assert [row["id"] for row in rows] == ["0.txt", "1.txt", "2.txt", "3.txt"]  # input order kept
+    assert annotator.batches == [4]  # one batch of the four readable documents
+    assert summary.errors == 1 and "cannot process this one" in rows[2]["error"]
+    assert all(row["error"] is None and row["entities"] for i, row in enumerate(rows) if i != 2)

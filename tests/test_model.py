@@ -162,3 +162,70 @@ def test_model_view_keeps_offsets() -> None:
     view = model_view(text)
     assert len(view) == len(text)
     assert view == "总投资20.7亿元，签约"
+
+
+def test_length_bucketed_prediction_matches_one_padded_batch(trained) -> None:
+    """Windows predicted in length groups give what one batch padded to the longest gives."""
+    nlp, _, _ = trained
+    encoder = nlp.get_pipe("transformer").model.layers[0]
+    bucketed = encoder._func
+    plain = next(c.cell_contents for c in bucketed.__closure__ if callable(c.cell_contents))
+    # documents of very different lengths, so windows are short and long in one batch
+    from pipeline.annotations.seeds import read_seed, seed_files
+
+    texts = [read_seed(path.name)[:1500] for path in seed_files()] + ["项目开工。", "青岛市崂山区签约项目。"]
+    grouped_docs = list(nlp.pipe(texts, batch_size=len(texts)))
+    encoder._func = plain
+    try:
+        plain_docs = list(nlp.pipe(texts, batch_size=len(texts)))
+    finally:
+        encoder._func = bucketed
+    windows = 0
+    for a, b in zip(grouped_docs, plain_docs):
+        data = a._.trf_data
+        for row, length in enumerate(data.wordpieces.lengths):
+            np.testing.assert_allclose(data.model_output.last_hidden_state[row, :length], b._.trf_data.model_output.last_hidden_state[row, :length], atol=1e-4)
+            windows += 1
+        assert [(e.start_char, e.end_char, e.label_) for e in a.ents] == [(e.start_char, e.end_char, e.label_) for e in b.ents]
+        pairs = [[(r["head"], r["tail"], r["type"]) for r in doc.user_data.get("relations", [])] for doc in (a, b)]
+        assert pairs[0] == pairs[1]
+    assert windows > 8  # more windows than one group: grouping really happened
+
+
+def test_length_bucketed_training_gives_the_plain_gradients(trained) -> None:
+    """Grouped forward and backward passes leave the same gradients on the encoder."""
+    import torch
+    from spacy_transformers.data_classes import WordpieceBatch
+    from spacy_transformers.layers.transformer_model import huggingface_tokenize
+    from transformers.modeling_outputs import ModelOutput
+
+    nlp, _, _ = trained
+    model = nlp.get_pipe("transformer").model
+    encoder = model.layers[0]
+    hf = model.transformer
+    for module in hf.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    texts = [ex.text[:200] for ex in read_splits()["dev"][:10]] + ["项目开工。"]
+    wordpieces = WordpieceBatch.from_batch_encoding(huggingface_tokenize(model.tokenizer, texts))
+    bucketed = encoder._func
+    plain = next(c.cell_contents for c in bucketed.__closure__ if callable(c.cell_contents))
+
+    def gradients(forward) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        hf.zero_grad()
+        output, backprop = forward(encoder, wordpieces, True)
+        hidden = output.last_hidden_state.detach()
+        d_hidden = torch.zeros_like(hidden)
+        for row, length in enumerate(wordpieces.lengths):
+            d_hidden[row, :length] = torch.sin(torch.arange(length * hidden.shape[-1], dtype=hidden.dtype)).reshape(length, -1)
+        backprop(ModelOutput(output_0=d_hidden))
+        grads = {n: p.grad.clone() for n, p in hf.named_parameters() if p.grad is not None}
+        return hidden, grads
+
+    grouped_hidden, grouped = gradients(bucketed)
+    plain_hidden, reference = gradients(plain)
+    assert len(wordpieces) > 8 and grouped and grouped.keys() == reference.keys()
+    for row, length in enumerate(wordpieces.lengths):
+        torch.testing.assert_close(grouped_hidden[row, :length], plain_hidden[row, :length], atol=1e-4, rtol=1e-4)
+    for name, grad in reference.items():
+        torch.testing.assert_close(grouped[name], grad, atol=1e-4, rtol=1e-3, msg=name)

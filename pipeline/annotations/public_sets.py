@@ -17,8 +17,9 @@ treat unlabelled tokens of these sets as unknown, not as "outside".
 from __future__ import annotations
 
 import json
+import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,3 +191,14 @@ def iter_public_examples(root: Path | None = None) -> Iterator[PublicExample]:
 def iter_public_texts(root: Path | None = None) -> Iterator[str]:
     for example in iter_public_examples(root):
         yield example.text
+
+
+def sample_public_examples(sets: Iterable[str], count: int, seed: int, root: Path | None = None) -> list[PublicExample]:
+    """`count` examples with at least one mapped span, drawn reproducibly from `sets`
+    (names in PUBLIC_SETS), for mixing into training."""
+    unknown = sorted(set(sets) - set(PUBLIC_SETS))
+    if unknown:
+        raise ValueError(f"unknown public sets {unknown}; known: {sorted(PUBLIC_SETS)}")
+    pool = [ex for name in sets for split in PUBLIC_SETS[name][1] for ex in PUBLIC_SETS[name][0](split, root) if ex.spans]
+    random.Random(seed).shuffle(pool)
+    return pool[:count]

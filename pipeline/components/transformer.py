@@ -8,12 +8,15 @@ backward pass to a third, and what fine-tuning changes stays small enough to com
 
 from collections.abc import Callable, Iterable
 
+import torch
 from spacy.tokens import Doc, Span
 from spacy.util import registry
+from spacy_transformers.data_classes import WordpieceBatch
 from spacy_transformers.layers.transformer_model import TransformerModel
 from spacy_transformers.layers.transformer_model import init as init_transformer
 from thinc.api import Model
 from thinc.types import Floats2d
+from transformers.modeling_outputs import BaseModelOutput, ModelOutput
 
 from ..text.windows import windows
 from .frozen_cache import FrozenLayerCache
@@ -41,13 +44,16 @@ def partially_frozen_transformer(
     cache_frozen_layers: bool = False,
     tokenizer_config: dict = {},  # noqa: B006 - spaCy passes config dicts
     transformer_config: dict = {},  # noqa: B006
+    group_rows: int = 8,
 ) -> Model:
     """spacy-transformers' TransformerModel; after the weights load, only the top
     `trainable_layers` encoder layers keep requires_grad (embeddings stay frozen).
     With cache_frozen_layers, training runs the frozen part once per distinct window
-    (`pipeline.components.frozen_cache`)."""
+    (`pipeline.components.frozen_cache`). The windows of a batch run in groups of
+    `group_rows` windows of similar length (`length_bucketed`)."""
     model = TransformerModel(name, get_spans, tokenizer_config, transformer_config)
     model.attrs["trainable_layers"] = trainable_layers
+    length_bucketed(model.layers[0], group_rows)
 
     def init(model: Model, X=None, Y=None) -> None:
         init_transformer(model, X, Y)
@@ -59,6 +65,55 @@ def partially_frozen_transformer(
 
     model.init = init
     return model
+
+
+def length_bucketed(encoder: Model, rows: int) -> None:
+    """Make the encoder layer run a batch in groups of `rows` windows sorted by length.
+
+    spacy-transformers pads every window of a batch to the longest one. A document's last
+    window is usually short, and a training batch mixes long windows with short sentences,
+    so much of the encoder's work went into padding. Each group is padded only to its own
+    longest window and the outputs are put back in order, so what comes out is the same
+    batch; in training, each group's backward pass gets its slice of the gradient."""
+    forward = encoder._func
+
+    def bucketed_forward(layer: Model, wordpieces: WordpieceBatch, is_train: bool):
+        if len(wordpieces) <= rows:
+            return forward(layer, wordpieces, is_train)
+        order = sorted(range(len(wordpieces)), key=wordpieces.lengths.__getitem__)
+        groups = [order[first : first + rows] for first in range(0, len(order), rows)]
+        hidden: torch.Tensor | None = None
+        backprops = []
+        for group in groups:
+            width = max(wordpieces.lengths[row] for row in group)
+            output, backprop_group = forward(layer, _select(wordpieces, group, width), is_train)
+            states = output.last_hidden_state.detach()
+            if hidden is None:
+                hidden = states.new_zeros((len(wordpieces), wordpieces.input_ids.shape[1], states.shape[-1]))
+            hidden[group, :width] = states
+            backprops.append((group, width, backprop_group))
+
+        def backprop(d_output: ModelOutput) -> list:
+            # the gradient of the only output, last_hidden_state (spacy-transformers names it output_0)
+            (d_hidden,) = d_output.values()
+            for group, width, backprop_group in backprops:
+                backprop_group(ModelOutput(output_0=d_hidden[group, :width]))
+            return []
+
+        # only the hidden states go on: per-group extras (the pooler) are not used
+        return BaseModelOutput(last_hidden_state=hidden), backprop
+
+    encoder._func = bucketed_forward
+
+
+def _select(wordpieces: WordpieceBatch, rows: list[int], width: int) -> WordpieceBatch:
+    return WordpieceBatch(
+        strings=[wordpieces.strings[row] for row in rows],
+        input_ids=wordpieces.input_ids[rows, :width],
+        attention_mask=wordpieces.attention_mask[rows, :width],
+        lengths=[wordpieces.lengths[row] for row in rows],
+        token_type_ids=None if wordpieces.token_type_ids is None else wordpieces.token_type_ids[rows, :width],
+    )
 
 
 def sentence_window_spans(docs: Iterable[Doc], max_chars: int, overlap: int) -> list[list[Span]]:

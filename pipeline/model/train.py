@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,11 @@ from typing import Any
 import spacy
 from thinc.api import Config
 
-from ..annotations.corpus import read_splits
-from ..annotations.docbin import blank_nlp, example_to_doc, write_docbin
+from ..annotations.corpus import Example, read_splits
+from ..annotations.docbin import blank_nlp, example_to_doc, partial_doc, write_docbin
+from ..annotations.public_sets import PUBLIC_SETS, sample_public_examples
 from ..backbone.build import MODELS_DIR
+from ..text.normalise import model_view
 from .package import FINETUNED_DIR, export_finetuned, model_files
 from .thresholds import tune_thresholds
 
@@ -38,9 +40,29 @@ def load_profile(path: Path) -> Config:
     return load_profile(path.parent / extends).merge(overrides)
 
 
+def as_model_reads(example: Example) -> Example:
+    """The example with the text the model reads at extract time (same length, same offsets)."""
+    return replace(example, text=model_view(example.text))
+
+
 def write_corpus(out_dir: Path) -> dict[str, int]:
     nlp = blank_nlp()
-    return {split: write_docbin((example_to_doc(nlp, ex) for ex in examples), Path(out_dir) / f"{split}.spacy") for split, examples in read_splits().items()}
+    return {
+        split: write_docbin((example_to_doc(nlp, as_model_reads(ex)) for ex in examples), Path(out_dir) / f"{split}.spacy")
+        for split, examples in read_splits().items()
+    }
+
+
+def write_public_mix(settings: dict[str, Any], out_path: Path, seed: int) -> int:
+    """The `[public_mix]` section of a profile: how many partially labelled sentences of
+    which public sets join the training data (0: none)."""
+    count = int(settings.get("examples", 0))
+    if count <= 0:
+        return 0
+    nlp = blank_nlp()
+    sampled = sample_public_examples(settings.get("sets", list(PUBLIC_SETS)), count, seed)
+    docs = (partial_doc(nlp, ex.id, model_view(ex.text), ex.spans, ex.source) for ex in sampled)
+    return write_docbin(docs, out_path)
 
 
 @dataclass
@@ -68,16 +90,24 @@ def train(profile: Path, run_dir: Path, model_dir: Path | None = None, base_dir:
     corpus_dir = run_dir / "corpus"
     write_corpus(corpus_dir)
     config = load_profile(profile)
+    train_path = corpus_dir / "train.spacy"
+    public_mix = dict(config.get("public_mix", {}))
+    if public_mix.get("examples", 0):
+        # spacy.Corpus.v1 reads every .spacy file under a folder
+        train_path = corpus_dir / "train_mix"
+        train_path.mkdir(parents=True, exist_ok=True)
+        (corpus_dir / "train.spacy").replace(train_path / "ours.spacy")
+        write_public_mix(public_mix, train_path / "public.spacy", config["system"]["seed"])
     base = Path(base_dir) if base_dir else (ROOT / config["paths"]["base"])
     config["paths"]["base"] = str(base.resolve())
-    config["paths"]["train"] = str((corpus_dir / "train.spacy").resolve())
+    config["paths"]["train"] = str(train_path.resolve())
     config["paths"]["dev"] = str((corpus_dir / "dev.spacy").resolve())
     config_path = run_dir / "config.cfg"
     config.to_disk(config_path, interpolate=False)
     spacy_train(config_path, run_dir / "pipeline", use_gpu=-1)
     nlp = spacy.load(run_dir / "pipeline" / "model-best")
     dev = read_splits()["dev"]
-    thresholds = tune_thresholds(nlp, dev)
+    thresholds = tune_thresholds(nlp, [as_model_reads(ex) for ex in dev])
     nlp.meta.setdefault("zhaoshang", {})
     nlp.meta["zhaoshang"] = {
         "profile": str(Path(profile).name),
