@@ -22,7 +22,7 @@ CHUNK_CHARS = 2000
 class ModelAnnotator:
     name = "finetuned-model"
 
-    def __init__(self, model_dir: Path | None = None, base_dir: Path | None = None, batch_size: int = 16):
+    def __init__(self, model_dir: Path | None = None, base_dir: Path | None = None, batch_size: int = 32):
         self.model_dir = Path(model_dir or FINETUNED_DIR)
         self.nlp = load_finetuned(self.model_dir, base_dir)
         self.batch_size = batch_size
