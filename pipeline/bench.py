@@ -131,11 +131,9 @@ def bench_forward(model_dir: Path, texts: Sequence[str], characters: int, runs: 
     return ForwardBench(Path(model_dir).name, characters, len(texts), tokens, speeds)
 
 
-def run_bench(models: Sequence[Path], runs: int = 5) -> tuple[list[ForwardBench], dict]:
+def run_bench(models: Sequence[Path], runs: int = 5) -> list[ForwardBench]:
     texts, characters = seed_windows()
-    results = [bench_forward(m, texts, characters, runs) for m in models]
-    sizes = {Path(m).name: (Path(m) / "model.safetensors").stat().st_size for m in models}
-    return results, sizes
+    return [bench_forward(m, texts, characters, runs) for m in models]
 
 
 @dataclass

@@ -266,13 +266,10 @@ def bench(
     for model in models:
         if not (model / "config.json").exists():
             fail(f"{model} is not built: run `make setup`")
+    report["model_bytes"] = {model.name: (model / "model.safetensors").stat().st_size for model in models}
     if part == "backbone":
         print(f"seed texts, {THREADS} threads, median of {runs} runs after a warm-up")
-        results, sizes = run_bench(models, runs)
-        for result in results:
-            print(result.row() + f"  model.safetensors {sizes[result.model] / 1e6:.0f} MB")
-        report["backbone"] = [r.to_json() for r in results]
-        report["model_bytes"] = sizes
+        results = run_bench(models, runs)
     else:
         print(f"seed texts, {THREADS} threads, {runs} alternating runs of the backbone and of extract after a warm-up")
         paired = bench_paired(models[0], seeds, runs)
@@ -282,13 +279,12 @@ def bench(
             if subprocess.run(command).returncode != 0:
                 fail("the extract benchmark failed")
             paired.extract.peak_rss_mb = json.loads(child_out.read_text(encoding="utf-8"))["extract"]["peak_rss_mb"]
-        results = [paired.backbone]
-        if with_full:
-            results += run_bench(models[1:], runs)[0]
-        for result in results:
-            print(result.row() + f"  model.safetensors {(MODELS_DIR / result.model / 'model.safetensors').stat().st_size / 1e6:.0f} MB")
+        results = [paired.backbone] + (run_bench(models[1:], runs) if with_full else [])
+    for result in results:
+        print(result.row() + f"  model.safetensors {report['model_bytes'][result.model] / 1e6:.0f} MB")
+    report["backbone"] = [r.to_json() for r in results]
+    if part == "all":
         print(extract_row(paired.extract.to_json()))
-        report["backbone"] = [r.to_json() for r in results]
         report["extract"] = paired.extract.to_json()
         report["pair_ratios"] = paired.ratios
         report["extract_vs_backbone"] = paired.ratio

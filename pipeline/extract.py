@@ -128,8 +128,10 @@ def extract(
     with partial.open("a", encoding="utf-8") as handle:
         pending: list[Document] = []
         pending_ids: set[str] = set()
+        pending_chars = 0
 
         def flush() -> None:
+            nonlocal pending_chars
             for doc, line in zip(pending, document_lines(pending, annotator)):
                 if line["error"] is not None:
                     summary.errors += 1
@@ -141,6 +143,7 @@ def extract(
                     on_document(doc, line)
             pending.clear()
             pending_ids.clear()
+            pending_chars = 0
 
         for doc in documents if documents is not None else read_documents(in_path):
             summary.documents += 1
@@ -149,7 +152,8 @@ def extract(
                 continue
             pending.append(doc)
             pending_ids.add(doc.id)
-            if len(pending) >= BATCH_DOCUMENTS or sum(len(d.text or "") for d in pending) >= BATCH_CHARS:
+            pending_chars += len(doc.text or "")
+            if len(pending) >= BATCH_DOCUMENTS or pending_chars >= BATCH_CHARS:
                 flush()
         flush()
         os.fsync(handle.fileno())
