@@ -93,6 +93,22 @@ def test_validator_reports_each_fault_with_its_example():
     assert counts["train"].relations["LOCATION"] == 1
 
 
+def test_report_examples_must_quote_the_report_exactly():
+    from pipeline.annotations.seeds import read_reports
+
+    name = "gov_work_reports_national_1954_2025.jsonl"
+    title, content = next(iter(read_reports(name).items()))
+    start = content.index("。") + 1
+    end = content.index("。", start) + 1
+    source = {"kind": "report", "file": name, "title": title, "start": start, "end": end}
+    quoted = Example("r-1", content[start:end], [], [], {"source": source})
+    assert example_faults(quoted) == []
+    altered = Example("r-2", content[start:end] + "。", [], [], {"source": source})
+    assert any("text differs from report" in r for r in example_faults(altered))
+    unknown = Example("r-3", quoted.text, [], [], {"source": dict(source, title="no such report")})
+    assert any("report source unreadable" in r for r in example_faults(unknown))
+
+
 def test_committed_corpus_is_valid():
     faults, counts = validate_splits(read_splits())
     assert faults == []
@@ -222,3 +238,17 @@ def test_public_mix_sample_is_reproducible_and_labelled():
         assert all(ex.text[s:e] and label == "ORG" for s, e, label in ex.spans)
     with pytest.raises(ValueError, match="unknown public sets"):
         sample_public_examples(["msra"], 5, seed=1)
+
+
+def test_corpus_weights_repeat_examples_by_source_kind():
+    from pipeline.model.train import source_kind, weighted
+
+    train = read_splits()["train"]
+    kinds = {source_kind(ex) for ex in train}
+    assert {"seed", "written", "report"} <= kinds
+    repeated = weighted(train, {"seed": 3, "written": 0})
+    seeds = [ex for ex in train if source_kind(ex) == "seed"]
+    assert len(repeated) == 3 * len(seeds) + sum(source_kind(ex) == "report" for ex in train)
+    assert [ex.id for ex in repeated].count(seeds[0].id) == 3
+    assert not any(source_kind(ex) == "written" for ex in repeated)
+    assert weighted(train, {}) == train

@@ -52,7 +52,7 @@ def trained(fast_config):
 
 def test_losses_fall(trained) -> None:
     _, history, _ = trained
-    for name in ("ner", "relation_extractor"):
+    for name in ("ner", "entity_relabeler", "relation_extractor"):
         first = np.mean([h[name] for h in history[:2]])
         last = np.mean([h[name] for h in history[-2:]])
         assert last < first, f"{name} loss did not fall: {[round(h[name], 3) for h in history]}"
@@ -86,6 +86,32 @@ def test_export_reloads_with_identical_predictions(trained, tiny_model_dir: Path
     before, after = _relation_scores(nlp, batch), _relation_scores(reloaded, batch)
     assert sum(map(len, before)) > 10
     assert before == after
+
+
+def test_relabeler_changes_only_its_labels_never_the_spans(trained) -> None:
+    nlp, _, batch = trained
+    relabeler = nlp.get_pipe("entity_relabeler")
+    revisable = set(relabeler.labels)
+    seen = 0
+    for ex in batch:
+        doc = nlp.make_doc(ex.text)
+        doc.set_ents([doc.char_span(e.start, e.end, label=e.label) for e in ex.entities])
+        before = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        after = [(e.start_char, e.end_char, e.label_) for e in relabeler(nlp.get_pipe("transformer")(doc)).ents]
+        assert [span[:2] for span in after] == [span[:2] for span in before]
+        for (_, _, old), (_, _, new) in zip(before, after):
+            if old not in revisable:
+                assert new == old
+            else:
+                assert new in revisable
+                seen += 1
+    assert seen > 10
+
+
+def test_relabeler_needs_two_labels(trained) -> None:
+    nlp, _, _ = trained
+    with pytest.raises(ValueError, match="at least two labels"):
+        nlp.add_pipe("entity_relabeler", name="lonely", config={"labels": ["ORG"]})
 
 
 def test_relations_reference_real_entities(trained) -> None:

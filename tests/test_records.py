@@ -96,6 +96,9 @@ def test_stages_and_planned():
     assert parse_stage("落户", "注册资本1亿美元的山东鸿瑞医疗器械产业园项目拟").to_json() == {"text": "落户", "stage": "landed", "planned": True}
     assert parse_stage("开工建设", "嘉士通电商食品加工及冷链云仓项目已").to_json()["planned"] is False
     assert parse_stage("投產", "").stage == "operating"
+    assert parse_stage("投产", "今年将重点推进三项工作：确保金晶光伏玻璃深加工项目年内").planned is True
+    assert parse_stage("投产", "确保A项目年内投产。B项目已于3月").planned is False  # another clause
+    assert parse_stage("开工", "年度计划投资251.81亿元的188个项目").planned is False  # an amount, not a plan
 
 
 def test_records_merge_mentions_and_keep_evidence():

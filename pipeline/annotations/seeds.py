@@ -13,6 +13,7 @@ from pathlib import Path
 
 SHARED_DIR = Path(__file__).resolve().parents[3] / "shared"
 SEEDS_DIR = SHARED_DIR / "seeds"
+UNLABELED_DIR = SHARED_DIR / "data" / "unlabeled"
 
 MAX_SEGMENT_CHARS = 420
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
@@ -135,3 +136,13 @@ def all_segments(seeds_dir: Path | None = None) -> list[Segment]:
     for path in seed_files(seeds_dir):
         out.extend(segment_seed(path.name, seeds_dir))
     return out
+
+
+@lru_cache(maxsize=4)
+def read_reports(name: str, unlabeled_dir: Path | None = None) -> dict[str, str]:
+    """Title -> content of a JSON Lines file of unlabeled reports (real text that
+    `{"kind": "report"}` examples quote)."""
+    from ..fileio import read_jsonl_rows
+
+    rows = read_jsonl_rows((unlabeled_dir or UNLABELED_DIR) / name, ValueError)
+    return {row["title"]: row["content"] for _, row in rows}

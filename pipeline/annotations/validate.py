@@ -95,6 +95,15 @@ def example_faults(example: Example, seeds_dir: Path | None = None) -> list[str]
                 reasons.append(f"text differs from seed {source['file']} {source['start']}-{source['end']}")
         except (KeyError, OSError, ValueError) as err:
             reasons.append(f"seed source unreadable: {err!r}")
+    if isinstance(source, dict) and source.get("kind") == "report":
+        from .seeds import read_reports
+
+        try:
+            content = read_reports(source["file"])[source["title"]]
+            if content[int(source["start"]) : int(source["end"])] != text:
+                reasons.append(f"text differs from report {source['title']!r} {source['start']}-{source['end']}")
+        except (KeyError, OSError, ValueError) as err:
+            reasons.append(f"report source unreadable: {err!r}")
     return reasons
 
 

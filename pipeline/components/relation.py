@@ -19,7 +19,7 @@ from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.vocab import Vocab
-from thinc.api import Model, Optimizer
+from thinc.api import Config, Model, Optimizer
 from thinc.types import Floats2d
 
 from ..annotations.docbin import RELATIONS_KEY
@@ -73,7 +73,7 @@ def score_relations(examples: Iterable[Example], **kwargs: Any) -> dict[str, Any
 
 @Language.factory(
     "relation_extractor",
-    default_config={"model": DEFAULT_MODEL, "threshold": 0.5, "use_gold_ents": True},
+    default_config={"model": Config().from_str(DEFAULT_MODEL)["model"], "threshold": 0.5, "use_gold_ents": True},
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": None, "rel_micro_r": None},
 )
 def make_relation_extractor(nlp: Language, name: str, model: Model, threshold: float, use_gold_ents: bool) -> "RelationExtractor":

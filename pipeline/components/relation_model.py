@@ -20,6 +20,7 @@ from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats2d
 
 from ..schema import ENTITY_LABELS, RELATION_TYPES, TAIL_LABEL_TO_RELATION
+from .span_pooling import add_range_gradient, mean_over_ranges
 
 Pair = tuple[Span, Span]
 GetCandidates = Callable[[Doc], list[Pair]]
@@ -108,11 +109,6 @@ class _DocPlan:
     spans: np.ndarray  # (n_pairs, 3, 2): token [start, end) of head, tail, between
 
 
-def _span_means(cumsum: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    lengths = np.maximum(bounds[:, 1] - bounds[:, 0], 1)[:, None]
-    return (cumsum[bounds[:, 1]] - cumsum[bounds[:, 0]]) / lengths
-
-
 def pair_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
     tok2vec = model.get_ref("tok2vec")
     get_candidates: GetCandidates = model.attrs["get_candidates"]
@@ -131,8 +127,7 @@ def pair_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
         if not pairs:
             continue
         vectors = model.ops.to_numpy(vectors)
-        cumsum = np.vstack([np.zeros((1, width), dtype=vectors.dtype), np.cumsum(vectors, axis=0)])
-        pooled = [_span_means(cumsum, bounds[:, k]) for k in range(3)]
+        pooled = [mean_over_ranges(vectors, bounds[:, k]) for k in range(3)]
         rows.append(np.hstack(pooled + [pair_features(doc, pairs)]).astype("float32"))
     output = np.vstack(rows) if rows else np.zeros((0, 3 * width + N_PAIR_FEATURES), dtype="float32")
 
@@ -144,11 +139,7 @@ def pair_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
             grad = np.zeros((plan.n_tokens + 1, width), dtype="float32")
             n = len(plan.spans)
             for k in range(3):
-                bounds = plan.spans[:, k]
-                lengths = np.maximum(bounds[:, 1] - bounds[:, 0], 1)[:, None]
-                g = d_output[row : row + n, k * width : (k + 1) * width] / lengths
-                np.add.at(grad, bounds[:, 0], g)
-                np.add.at(grad, bounds[:, 1], -g)
+                add_range_gradient(grad, plan.spans[:, k], d_output[row : row + n, k * width : (k + 1) * width])
             row += n
             d_tokvecs.append(model.ops.asarray2f(np.cumsum(grad, axis=0)[: plan.n_tokens]))
         return backprop_tokvecs(d_tokvecs)

@@ -45,11 +45,26 @@ def as_model_reads(example: Example) -> Example:
     return replace(example, text=model_view(example.text))
 
 
-def write_corpus(out_dir: Path) -> dict[str, int]:
+def source_kind(example: Example) -> str:
+    source = example.meta.get("source")
+    return str(source.get("kind", "")) if isinstance(source, dict) else ""
+
+
+def weighted(examples: list[Example], copies: dict[str, int]) -> list[Example]:
+    """Each example repeated as often as `copies` says for its source kind (default once):
+    real in-domain text can count for more than text we wrote ourselves."""
+    return [ex for ex in examples for _ in range(int(copies.get(source_kind(ex), 1)))]
+
+
+def write_corpus(out_dir: Path, copies: dict[str, int] | None = None) -> dict[str, int]:
+    """DocBins of every split; the train split weighted by `copies` per source kind."""
     nlp = blank_nlp()
+    splits = read_splits()
+    if copies:
+        splits["train"] = weighted(splits["train"], copies)
     return {
         split: write_docbin((example_to_doc(nlp, as_model_reads(ex)) for ex in examples), Path(out_dir) / f"{split}.spacy")
-        for split, examples in read_splits().items()
+        for split, examples in splits.items()
     }
 
 
@@ -88,8 +103,8 @@ def train(profile: Path, run_dir: Path, model_dir: Path | None = None, base_dir:
     run_dir = Path(run_dir)
     model_dir = Path(model_dir or FINETUNED_DIR)
     corpus_dir = run_dir / "corpus"
-    write_corpus(corpus_dir)
     config = load_profile(profile)
+    write_corpus(corpus_dir, dict(config.get("corpus_weights", {})))
     train_path = corpus_dir / "train.spacy"
     public_mix = dict(config.get("public_mix", {}))
     if public_mix.get("examples", 0):

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from ..schema import PLANNED_MARKERS, STAGES, stage_of
 from ..text.chinese import to_simplified
 
-# a planning word shortly before the stage word, within the same clause
-_PLANNED = re.compile("(?:" + "|".join(map(re.escape, PLANNED_MARKERS + ("力争", "计划于", "预计于", "将于", "确保", "争取", "推动", "加快", "早"))) + r")[^，,。；;！？]{0,8}$")
+# how far before the stage word a planning word may stand (same clause): plans name
+# the project in between, "确保金晶光伏玻璃深加工项目年内投产"; 计划投资 is an amount, not a plan
+PLANNED_REACH = 40
+_PLANNED = re.compile(
+    "(?:" + "|".join(map(re.escape, PLANNED_MARKERS + ("力争", "计划于", "预计于", "将于", "确保", "争取", "推动", "加快", "早")))
+    + rf")(?!总?投资)[^，,。；;！？]{{0,{PLANNED_REACH}}}$"
+)
 _DONE = re.compile(r"(?:已|已经|正式|顺利|成功|完成|实现)[^，,。；;]{0,3}$")
 
 
