@@ -19,6 +19,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer
 from thinc.types import Floats2d
 
+from .gold import set_gold_entities
 from .span_label_model import init_span_label_model
 
 DEFAULT_MODEL = """
@@ -94,9 +95,7 @@ class EntityRelabeler(TrainablePipe):
         examples = list(examples)
         losses = {} if losses is None else losses
         losses.setdefault(self.name, 0.0)
-        for eg in examples:
-            spans = [eg.predicted.char_span(e.start_char, e.end_char, label=e.label_) for e in eg.reference.ents]
-            eg.predicted.set_ents([s for s in spans if s is not None], default="outside")
+        set_gold_entities(examples)
         docs = [eg.predicted for eg in examples]
         if not any(self.revisable(doc) for doc in docs):
             return losses

@@ -25,6 +25,7 @@ from thinc.types import Floats2d
 from ..annotations.docbin import RELATIONS_KEY
 from ..evaluation.metrics import PRF, Scores
 from ..schema import RELATION_TYPES, TAIL_LABEL_TO_RELATION
+from .gold import set_gold_entities
 from .relation_model import init_relation_model
 
 DEFAULT_MODEL = """
@@ -143,13 +144,6 @@ class RelationExtractor(TrainablePipe):
                 if p >= self.thresholds[rel_type]
             ]
 
-    def _use_gold_entities(self, examples: Iterable[Example]) -> None:
-        """Candidates come from the gold entities while training, so the relation model
-        learns from correct pairs even while the NER is still poor."""
-        for eg in examples:
-            spans = [eg.predicted.char_span(e.start_char, e.end_char, label=e.label_) for e in eg.reference.ents]
-            eg.predicted.set_ents([s for s in spans if s is not None], default="outside")
-
     def update(
         self,
         examples: Iterable[Example],
@@ -162,7 +156,7 @@ class RelationExtractor(TrainablePipe):
         losses = {} if losses is None else losses
         losses.setdefault(self.name, 0.0)
         if self.cfg["use_gold_ents"]:
-            self._use_gold_entities(examples)
+            set_gold_entities(examples)
         docs = [eg.predicted for eg in examples]
         if not any(doc.ents for doc in docs):
             return losses

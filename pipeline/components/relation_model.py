@@ -11,7 +11,6 @@ district, stage or date belongs to every project of the list.
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from spacy.tokens import Doc, Span
@@ -20,7 +19,7 @@ from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats2d
 
 from ..schema import ENTITY_LABELS, RELATION_TYPES, TAIL_LABEL_TO_RELATION
-from .span_pooling import add_range_gradient, mean_over_ranges
+from .span_pooling import RangePlan, initialized_width, pool_ranges, range_gradients
 
 Pair = tuple[Span, Span]
 GetCandidates = Callable[[Doc], list[Pair]]
@@ -103,19 +102,13 @@ def pair_features(doc: Doc, pairs: list[Pair]) -> np.ndarray:
     return feats
 
 
-@dataclass
-class _DocPlan:
-    n_tokens: int
-    spans: np.ndarray  # (n_pairs, 3, 2): token [start, end) of head, tail, between
-
-
 def pair_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
     tok2vec = model.get_ref("tok2vec")
     get_candidates: GetCandidates = model.attrs["get_candidates"]
     tokvecs, backprop_tokvecs = tok2vec(docs, is_train)
     width = tokvecs[0].shape[1] if tokvecs else model.get_dim("nO") // 3
     rows: list[np.ndarray] = []
-    plans: list[_DocPlan] = []
+    plans: list[RangePlan] = []  # ranges per pair: head, tail, between
     for doc, vectors in zip(docs, tokvecs):
         pairs = get_candidates(doc)
         bounds = np.zeros((len(pairs), 3, 2), dtype="int64")
@@ -123,38 +116,22 @@ def pair_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
             first, second = (head, tail) if head.start <= tail.start else (tail, head)
             between = (first.end, max(first.end, second.start))
             bounds[i] = ((head.start, head.end), (tail.start, tail.end), between)
-        plans.append(_DocPlan(len(doc), bounds))
+        plans.append(RangePlan(len(doc), bounds))
         if not pairs:
             continue
         vectors = model.ops.to_numpy(vectors)
-        pooled = [mean_over_ranges(vectors, bounds[:, k]) for k in range(3)]
-        rows.append(np.hstack(pooled + [pair_features(doc, pairs)]).astype("float32"))
+        rows.append(np.hstack([pool_ranges(vectors, bounds), pair_features(doc, pairs)]).astype("float32"))
     output = np.vstack(rows) if rows else np.zeros((0, 3 * width + N_PAIR_FEATURES), dtype="float32")
 
     def backprop(d_output: Floats2d) -> list[Doc]:
-        d_output = model.ops.to_numpy(d_output)
-        d_tokvecs = []
-        row = 0
-        for plan in plans:
-            grad = np.zeros((plan.n_tokens + 1, width), dtype="float32")
-            n = len(plan.spans)
-            for k in range(3):
-                add_range_gradient(grad, plan.spans[:, k], d_output[row : row + n, k * width : (k + 1) * width])
-            row += n
-            d_tokvecs.append(model.ops.asarray2f(np.cumsum(grad, axis=0)[: plan.n_tokens]))
-        return backprop_tokvecs(d_tokvecs)
+        d_tokvecs = range_gradients(plans, model.ops.to_numpy(d_output), width)
+        return backprop_tokvecs([model.ops.asarray2f(d) for d in d_tokvecs])
 
     return model.ops.asarray2f(output), backprop
 
 
 def init_pair_vectors(model: Model, X: list[Doc] | None = None, Y=None) -> None:
-    tok2vec = model.get_ref("tok2vec")
-    tok2vec.initialize(X=X)
-    if tok2vec.has_dim("nO") and tok2vec.get_dim("nO"):
-        width = tok2vec.get_dim("nO")
-    else:
-        width = tok2vec.predict(X[:1])[0].shape[1]
-    model.set_dim("nO", 3 * width + N_PAIR_FEATURES)
+    model.set_dim("nO", 3 * initialized_width(model.get_ref("tok2vec"), X) + N_PAIR_FEATURES)
 
 
 @registry.architectures("pipeline.RelationModel.v1")

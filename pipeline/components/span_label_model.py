@@ -8,7 +8,6 @@ mean of `context` tokens on each side, then one hidden layer and a logit per lab
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from spacy.tokens import Doc, Span
@@ -16,7 +15,7 @@ from spacy.util import registry
 from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats2d
 
-from .span_pooling import add_range_gradient, mean_over_ranges
+from .span_pooling import RangePlan, initialized_width, pool_ranges, range_gradients
 
 GetSpans = Callable[[Doc], list[Span]]
 N_RANGES = 5  # span, first token, last token, left context, right context
@@ -24,12 +23,6 @@ N_RANGES = 5  # span, first token, last token, left context, right context
 
 def all_entities(doc: Doc) -> list[Span]:
     return list(doc.ents)
-
-
-@dataclass
-class _DocPlan:
-    n_tokens: int
-    ranges: np.ndarray  # (n_spans, N_RANGES, 2) token [start, end)
 
 
 def span_ranges(doc: Doc, spans: list[Span], context: int) -> np.ndarray:
@@ -47,39 +40,24 @@ def span_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
     tokvecs, backprop_tokvecs = tok2vec(docs, is_train)
     width = tokvecs[0].shape[1] if tokvecs else model.get_dim("nO") // N_RANGES
     rows: list[np.ndarray] = []
-    plans: list[_DocPlan] = []
+    plans: list[RangePlan] = []
     for doc, vectors in zip(docs, tokvecs):
         ranges = span_ranges(doc, get_spans(doc), context)
-        plans.append(_DocPlan(len(doc), ranges))
+        plans.append(RangePlan(len(doc), ranges))
         if len(ranges):
             vectors = model.ops.to_numpy(vectors)
-            rows.append(np.hstack([mean_over_ranges(vectors, ranges[:, k]) for k in range(N_RANGES)]).astype("float32"))
+            rows.append(pool_ranges(vectors, ranges).astype("float32"))
     output = np.vstack(rows) if rows else np.zeros((0, N_RANGES * width), dtype="float32")
 
     def backprop(d_output: Floats2d) -> list[Doc]:
-        d_output = model.ops.to_numpy(d_output)
-        d_tokvecs = []
-        row = 0
-        for plan in plans:
-            grad = np.zeros((plan.n_tokens + 1, width), dtype="float32")
-            n = len(plan.ranges)
-            for k in range(N_RANGES):
-                add_range_gradient(grad, plan.ranges[:, k], d_output[row : row + n, k * width : (k + 1) * width])
-            row += n
-            d_tokvecs.append(model.ops.asarray2f(np.cumsum(grad, axis=0)[: plan.n_tokens]))
-        return backprop_tokvecs(d_tokvecs)
+        d_tokvecs = range_gradients(plans, model.ops.to_numpy(d_output), width)
+        return backprop_tokvecs([model.ops.asarray2f(d) for d in d_tokvecs])
 
     return model.ops.asarray2f(output), backprop
 
 
 def init_span_vectors(model: Model, X: list[Doc] | None = None, Y=None) -> None:
-    tok2vec = model.get_ref("tok2vec")
-    tok2vec.initialize(X=X)
-    if tok2vec.has_dim("nO") and tok2vec.get_dim("nO"):
-        width = tok2vec.get_dim("nO")
-    else:
-        width = tok2vec.predict(X[:1])[0].shape[1]
-    model.set_dim("nO", N_RANGES * width)
+    model.set_dim("nO", N_RANGES * initialized_width(model.get_ref("tok2vec"), X))
 
 
 @registry.architectures("pipeline.SpanLabelModel.v1")

@@ -15,7 +15,7 @@ from ..text.chinese import plain_simplified
 from .dates import DateContext, document_context, parse_date
 from .districts import resolve
 from .money import parse_money
-from .stages import PLANNED_REACH, parse_stage
+from .stages import PLANNED_CONTEXT, parse_stage
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def build_records(
         compound_tails = {e.end for e in statuses}
         statuses = [e for e in statuses if e.start not in compound_tails] or statuses
         if statuses:
-            parsed = [(parse_stage(e.text, text[max(0, e.start - PLANNED_REACH - 8) : e.start]), e) for e in statuses]
+            parsed = [(parse_stage(e.text, text[max(0, e.start - PLANNED_CONTEXT) : e.start]), e) for e in statuses]
             done = [p for p in parsed if not p[0].planned and p[0].stage]
             pool = done or [p for p in parsed if p[0].stage] or parsed
             stage, stage_ent = max(pool, key=lambda pair: (pair[0].rank, -pair[1].start))

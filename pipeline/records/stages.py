@@ -14,6 +14,8 @@ _PLANNED = re.compile(
     "(?:" + "|".join(map(re.escape, PLANNED_MARKERS + ("力争", "计划于", "预计于", "将于", "确保", "争取", "推动", "加快", "早")))
     + rf")(?!总?投资)[^，,。；;！？]{{0,{PLANNED_REACH}}}$"
 )
+# the text before a stage word that parse_stage needs: the reach plus the planning word
+PLANNED_CONTEXT = PLANNED_REACH + 8
 _DONE = re.compile(r"(?:已|已经|正式|顺利|成功|完成|实现)[^，,。；;]{0,3}$")
 
 
