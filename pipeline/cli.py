@@ -146,7 +146,8 @@ def train(
     console.print(f"trained in {result.seconds / 60:.1f} min, peak memory {result.peak_rss_mb:,.0f} MB")
     console.print(f"model: {result.model_dir} ({size / 1e6:.1f} MB in {len(result.files)} files)")
     for rel_type, chosen in result.thresholds.items():
-        console.print(f"  threshold {rel_type:9} {chosen['threshold']:.2f} (dev F1 {chosen['f1']:.3f}, {chosen['support']} relations)")
+        shared = ", shared by the types with few dev relations" if chosen.get("shared") else ""
+        console.print(f"  threshold {rel_type:9} {chosen['threshold']:.2f} (dev F1 {chosen['f1']:.3f}, {chosen['support']} relations{shared})")
     if card and committed:
         console.print(f"model card: {write_model_card()}")
 

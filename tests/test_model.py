@@ -255,3 +255,55 @@ def test_length_bucketed_training_gives_the_plain_gradients(trained) -> None:
         torch.testing.assert_close(grouped_hidden[row, :length], plain_hidden[row, :length], atol=1e-4, rtol=1e-4)
     for name, grad in reference.items():
         torch.testing.assert_close(grouped[name], grad, atol=1e-4, rtol=1e-3, msg=name)
+
+
+def test_thresholds_of_types_with_little_dev_support_are_shared() -> None:
+    from pipeline.model.thresholds import choose_thresholds
+
+    # STATUS has enough dev relations for its own threshold; the others are pooled
+    status = [(0.9, True)] * 20 + [(0.35, True)] * 5 + [(0.3, False)] * 2
+    location = [(0.85, True), (0.6, False), (0.55, False)]
+    date = [(0.7, True), (0.65, False)]
+    chosen = choose_thresholds({"STATUS": status, "LOCATION": location, "DATE": date},
+                               {"STATUS": 25, "LOCATION": 1, "DATE": 1}, min_support=20)
+    assert chosen["STATUS"]["shared"] is False and chosen["STATUS"]["threshold"] == 0.35
+    assert chosen["LOCATION"]["threshold"] == chosen["DATE"]["threshold"] == 0.7
+    assert chosen["LOCATION"]["f1"] == 1.0 and chosen["DATE"]["f1"] == 1.0
+    # with no floor every type is tuned alone
+    alone = choose_thresholds({"LOCATION": location, "DATE": date}, {"LOCATION": 1, "DATE": 1}, min_support=0)
+    assert alone["LOCATION"]["threshold"] == 0.65 and alone["DATE"]["threshold"] == 0.7
+
+
+def test_projects_listed_together_share_stage_date_and_place() -> None:
+    import spacy
+
+    from pipeline.components.relation import project_lists, share_within_lists
+
+    from .conftest import seed_text
+
+    text = seed_text("001")
+    start = text.index("一季度,经开区促成")
+    text = text[start : text.index("6月份", start)]
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
+    doc = nlp.make_doc(text)
+    names = ["香港震大威海Artemed国际专科医院及共享生命科学产业园项目", "香港威东跨境电商项目", "香港盛华大宗商品交易中心项目"]
+    spans = [doc.char_span(text.index(n), text.index(n) + len(n), label="PROJECT") for n in names]
+    signed = doc.char_span(text.index("签约"), text.index("签约") + 2, label="STATUS")
+    quarter = doc.char_span(0, 3, label="DATE")
+    money_at = text.index("5000万美元")
+    money = doc.char_span(money_at, money_at + 7, label="MONEY")
+    later = text.index("香港威东跨境电商项目总投资")
+    again = doc.char_span(later, later + len(names[1]), label="PROJECT")
+    doc.set_ents([quarter, *spans, signed, again, money])
+    assert [[s.text for s in run] for run in project_lists(doc, ["、"])] == [names]
+
+    scored = [(spans[0], signed, "STATUS", 0.9), (spans[1], signed, "STATUS", 0.2), (spans[2], quarter, "DATE", 0.8),
+              (again, money, "AMOUNT", 0.7), (again, signed, "STATUS", 0.1)]
+    shared = {(h.text, h.start_char, t.text, r): p for h, t, r, p in share_within_lists(doc, scored, ["STATUS", "DATE"], ["、"])}
+    for span in spans:
+        assert shared[(span.text, span.start_char, "签约", "STATUS")] == 0.9
+        assert shared[(span.text, span.start_char, "一季度", "DATE")] == 0.8
+    # the later mention is not in the list, and AMOUNT is not a shared type
+    assert shared[(again.text, again.start_char, "签约", "STATUS")] == 0.1
+    assert not any(r == "AMOUNT" and h != again.text for h, _, _, r in shared)
+    assert share_within_lists(doc, scored, [], ["、"]) == scored

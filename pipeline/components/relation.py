@@ -8,7 +8,7 @@ into a corpus example. Thresholds are per relation type, tuned on dev after trai
 (`pipeline.model.thresholds`) and saved in the pipe's cfg.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
@@ -72,17 +72,95 @@ def score_relations(examples: Iterable[Example], **kwargs: Any) -> dict[str, Any
     }
 
 
+Scored = tuple[Span, Span, str, float]
+
+
+def project_lists(doc: Doc, separators: Sequence[str]) -> list[list[Span]]:
+    """Runs of two or more PROJECT entities joined only by a list separator (`A、B和C`)."""
+    runs: list[list[Span]] = []
+    run: list[Span] = []
+    for ent in doc.ents:
+        if ent.label_ != "PROJECT":
+            run = []
+            continue
+        if run and doc.text[run[-1].end_char : ent.start_char] in separators:
+            run.append(ent)
+        else:
+            run = [ent]
+            runs.append(run)
+    return [run for run in runs if len(run) > 1]
+
+
+def share_within_lists(doc: Doc, scored: list[Scored], types: Sequence[str], separators: Sequence[str]) -> list[Scored]:
+    """Projects listed together share their stage, date and place (guidelines section 2):
+    each member's score for a tail of a shared type becomes the best score any member of
+    its list has for that tail. Taking the best score rather than a yes/no keeps
+    thresholding after this step the same as sharing what passed the threshold."""
+    lists = project_lists(doc, separators)
+    if not lists or not types:
+        return scored
+    best: dict[tuple[tuple[int, int], tuple[int, int], str], Scored] = {(_key(h), _key(t), r): (h, t, r, p) for h, t, r, p in scored}
+    for members in lists:
+        tails: dict[tuple[tuple[int, int], str], tuple[Span, float]] = {}
+        for head, tail, rel_type, p in scored:
+            if rel_type in types and any(_key(head) == _key(m) for m in members):
+                key = (_key(tail), rel_type)
+                if key not in tails or p > tails[key][1]:
+                    tails[key] = (tail, p)
+        for (tail_key, rel_type), (tail, p) in tails.items():
+            for member in members:
+                key = (_key(member), tail_key, rel_type)
+                if key not in best or best[key][3] < p:
+                    best[key] = (member, tail, rel_type, p)
+    return list(best.values())
+
+
 @Language.factory(
     "relation_extractor",
-    default_config={"model": Config().from_str(DEFAULT_MODEL)["model"], "threshold": 0.5, "use_gold_ents": True},
+    default_config={
+        "model": Config().from_str(DEFAULT_MODEL)["model"],
+        "threshold": 0.5,
+        "use_gold_ents": True,
+        "shared_in_lists": [],
+        "list_separators": ["、", "和", "及", "以及", "与"],
+    },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": None, "rel_micro_r": None},
 )
-def make_relation_extractor(nlp: Language, name: str, model: Model, threshold: float, use_gold_ents: bool) -> "RelationExtractor":
-    return RelationExtractor(nlp.vocab, model, name, threshold=threshold, use_gold_ents=use_gold_ents)
+def make_relation_extractor(
+    nlp: Language,
+    name: str,
+    model: Model,
+    threshold: float,
+    use_gold_ents: bool,
+    shared_in_lists: list[str],
+    list_separators: list[str],
+) -> "RelationExtractor":
+    return RelationExtractor(
+        nlp.vocab,
+        model,
+        name,
+        threshold=threshold,
+        use_gold_ents=use_gold_ents,
+        shared_in_lists=shared_in_lists,
+        list_separators=list_separators,
+    )
 
 
 class RelationExtractor(TrainablePipe):
-    def __init__(self, vocab: Vocab, model: Model, name: str = "relation_extractor", *, threshold: float = 0.5, use_gold_ents: bool = True):
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "relation_extractor",
+        *,
+        threshold: float = 0.5,
+        use_gold_ents: bool = True,
+        shared_in_lists: Sequence[str] = (),
+        list_separators: Sequence[str] = ("、", "和", "及", "以及", "与"),
+    ):
+        unknown = set(shared_in_lists) - set(RELATION_TYPES)
+        if unknown:
+            raise ValueError(f"shared_in_lists names unknown relation types {sorted(unknown)}; known: {RELATION_TYPES}")
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -90,6 +168,8 @@ class RelationExtractor(TrainablePipe):
             "labels": list(RELATION_TYPES),
             "thresholds": {t: threshold for t in RELATION_TYPES},
             "use_gold_ents": use_gold_ents,
+            "shared_in_lists": list(shared_in_lists),
+            "list_separators": list(list_separators),
         }
 
     @property
@@ -138,6 +218,7 @@ class RelationExtractor(TrainablePipe):
     def set_annotations(self, docs: Iterable[Doc], logits: Floats2d) -> None:
         docs = list(docs)
         for doc, scored in zip(docs, self.probabilities(docs, logits)):
+            scored = share_within_lists(doc, scored, self.cfg.get("shared_in_lists", []), self.cfg.get("list_separators", []))
             doc.user_data[RELATIONS_KEY] = [
                 {"type": rel_type, "head": list(_key(head)), "tail": list(_key(tail)), "score": round(p, 4)}
                 for head, tail, rel_type, p in scored

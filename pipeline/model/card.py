@@ -63,8 +63,8 @@ def write_model_card(model_dir: Path | None = None) -> Path:
         "",
         *[f"  - `{name}` {size / 1e6:.2f} MB" for name, size in files.items() if size > 100_000],
         "",
-        "- Relation thresholds, tuned on dev: "
-        + ", ".join(f"{t} {v['threshold']:.2f}" for t, v in info.get("thresholds", {}).items()),
+        "- Relation thresholds, tuned on dev (* shared by the types with too few dev relations to tune alone): "
+        + ", ".join(f"{t} {v['threshold']:.2f}{'*' if v.get('shared') else ''}" for t, v in info.get("thresholds", {}).items()),
         "",
         "### Data (annotations/, see annotations/GUIDELINES.md)",
         "",

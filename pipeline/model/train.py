@@ -122,7 +122,7 @@ def train(profile: Path, run_dir: Path, model_dir: Path | None = None, base_dir:
     spacy_train(config_path, run_dir / "pipeline", use_gpu=-1)
     nlp = spacy.load(run_dir / "pipeline" / "model-best")
     dev = read_splits()["dev"]
-    thresholds = tune_thresholds(nlp, [as_model_reads(ex) for ex in dev])
+    thresholds = tune_thresholds(nlp, [as_model_reads(ex) for ex in dev], **dict(config.get("thresholds", {})))
     nlp.meta.setdefault("zhaoshang", {})
     nlp.meta["zhaoshang"] = {
         "profile": str(Path(profile).name),
