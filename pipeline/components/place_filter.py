@@ -93,8 +93,9 @@ class PlaceFilter:
     def _in_slogan(self, ent: Span) -> bool:
         """Inside short quoted words that say more than the place (`“崂山担当”`)."""
         text = ent.doc.text
-        opening = text.rfind("“", 0, ent.start_char)
-        closing = text.find("”", ent.end_char)
+        # the quotes can be no further apart than slogan_max_chars allows
+        opening = text.rfind("“", max(0, ent.start_char - self.slogan_max_chars - 1), ent.start_char)
+        closing = text.find("”", ent.end_char, ent.start_char + self.slogan_max_chars + 1)
         if opening == -1 or closing == -1 or text.find("”", opening, ent.start_char) != -1:
             return False
         quoted = text[opening + 1 : closing]

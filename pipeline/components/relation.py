@@ -73,6 +73,7 @@ def score_relations(examples: Iterable[Example], **kwargs: Any) -> dict[str, Any
 
 
 Scored = tuple[Span, Span, str, float]
+LIST_SEPARATORS = ["、", "和", "及", "以及", "与"]
 
 
 def project_lists(doc: Doc, separators: Sequence[str]) -> list[list[Span]]:
@@ -102,8 +103,9 @@ def share_within_lists(doc: Doc, scored: list[Scored], types: Sequence[str], sep
     best: dict[tuple[tuple[int, int], tuple[int, int], str], Scored] = {(_key(h), _key(t), r): (h, t, r, p) for h, t, r, p in scored}
     for members in lists:
         tails: dict[tuple[tuple[int, int], str], tuple[Span, float]] = {}
+        member_keys = {_key(m) for m in members}
         for head, tail, rel_type, p in scored:
-            if rel_type in types and any(_key(head) == _key(m) for m in members):
+            if rel_type in types and _key(head) in member_keys:
                 key = (_key(tail), rel_type)
                 if key not in tails or p > tails[key][1]:
                     tails[key] = (tail, p)
@@ -122,7 +124,7 @@ def share_within_lists(doc: Doc, scored: list[Scored], types: Sequence[str], sep
         "threshold": 0.5,
         "use_gold_ents": True,
         "shared_in_lists": [],
-        "list_separators": ["、", "和", "及", "以及", "与"],
+        "list_separators": LIST_SEPARATORS,
     },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": None, "rel_micro_r": None},
 )
@@ -156,7 +158,7 @@ class RelationExtractor(TrainablePipe):
         threshold: float = 0.5,
         use_gold_ents: bool = True,
         shared_in_lists: Sequence[str] = (),
-        list_separators: Sequence[str] = ("、", "和", "及", "以及", "与"),
+        list_separators: Sequence[str] = tuple(LIST_SEPARATORS),
     ):
         unknown = set(shared_in_lists) - set(RELATION_TYPES)
         if unknown:
