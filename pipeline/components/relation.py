@@ -73,7 +73,7 @@ def score_relations(examples: Iterable[Example], **kwargs: Any) -> dict[str, Any
 
 
 Scored = tuple[Span, Span, str, float]
-LIST_SEPARATORS = ["、", "和", "及", "以及", "与"]
+LIST_SEPARATORS = ("、", "和", "及", "以及", "与")
 
 
 def project_lists(doc: Doc, separators: Sequence[str]) -> list[list[Span]]:
@@ -124,7 +124,7 @@ def share_within_lists(doc: Doc, scored: list[Scored], types: Sequence[str], sep
         "threshold": 0.5,
         "use_gold_ents": True,
         "shared_in_lists": [],
-        "list_separators": LIST_SEPARATORS,
+        "list_separators": list(LIST_SEPARATORS),
     },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": None, "rel_micro_r": None},
 )
@@ -158,7 +158,7 @@ class RelationExtractor(TrainablePipe):
         threshold: float = 0.5,
         use_gold_ents: bool = True,
         shared_in_lists: Sequence[str] = (),
-        list_separators: Sequence[str] = tuple(LIST_SEPARATORS),
+        list_separators: Sequence[str] = LIST_SEPARATORS,
     ):
         unknown = set(shared_in_lists) - set(RELATION_TYPES)
         if unknown:
