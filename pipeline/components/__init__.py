@@ -1,2 +1,10 @@
 """spaCy components and architectures; importing this package registers them."""
-from . import optimizer, place_filter, relabeler, relation, relation_model, span_label_model, transformer  # noqa: F401
+from . import (  # noqa: F401
+    optimizer,
+    place_filter,
+    relation,
+    relation_model,
+    span_entities,
+    span_entity_model,
+    transformer,
+)

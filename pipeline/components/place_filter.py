@@ -4,7 +4,7 @@ The NER tags place-like strings the guidelines exclude from DISTRICT (sections 1
 roads, residential compounds, communities, parks and buildings (`海口路`, `北涧安置区`,
 `流清河社区`), and place names used inside a slogan or an event (`“崂山担当”`,
 `上合组织青岛峰会`, `青岛国际啤酒节`). These rules state the guidelines, not a model; they
-sit after `entity_relabeler` (which may turn a span into DISTRICT) and before
+sit after `span_entities` (which finds the DISTRICT spans) and before
 `relation_extractor`, so no LOCATION is drawn to a dropped span. Every rule is a
 setting in the training config.
 """

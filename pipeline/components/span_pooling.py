@@ -1,8 +1,7 @@
 """Mean pooling of token vectors over token ranges, with its backward pass.
 
-Ranges are half-open token [start, end) pairs; an empty range pools to zeros. Both the
-relation model (head, tail, between) and the entity relabeler (span, first, last,
-context) describe what they read as such ranges.
+Ranges are half-open token [start, end) pairs; an empty range pools to zeros. The
+relation model describes what it reads (head, tail, between) as such ranges.
 """
 
 from collections.abc import Sequence

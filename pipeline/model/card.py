@@ -54,15 +54,20 @@ def write_model_card(model_dir: Path | None = None) -> Path:
         f"  seed {info.get('seed')}, {info.get('trained_seconds', 0) / 60:.1f} min on 2 CPU cores, peak memory {info.get('peak_rss_mb', 0):,.0f} MB.",
         "- Architecture: the trimmed multilingual-e5-small backbone (`models/base`, 12 layers, hidden 384)",
         "  with its top layers fine-tuned (the rest frozen, embeddings too), a transition-based `ner` for the",
-        "  seven labels, `entity_relabeler` (`pipeline.SpanLabelModel.v1`, re-decides ORG/PROJECT/DISTRICT/",
-        "  INDUSTRY from the whole span) and `relation_extractor` (`pipeline.RelationModel.v1`) on the same",
-        "  transformer.",
+        "  seven labels (its MONEY, DATE and STATUS are kept), `span_entities` (`pipeline.SpanEntityModel.v1`,",
+        "  finds ORG/PROJECT/DISTRICT/INDUSTRY by scoring every span of up to 20 characters whole) and",
+        "  `relation_extractor` (`pipeline.RelationModel.v1`) on the same transformer.",
         "- Only what fine-tuning changed is stored: `transformer/delta.safetensors` holds the fine-tuned",
         "  layers in float16; `pipeline.model.package.load_finetuned` rebuilds the pipeline on `models/base`.",
         f"- Files: {sum(files.values()) / 1e6:.1f} MB in all (budget 25 MB):",
         "",
         *[f"  - `{name}` {size / 1e6:.2f} MB" for name, size in files.items() if size > 100_000],
         "",
+        *(
+            [f"- Span entity threshold on P(entity), tuned on dev: {info['span_threshold']['threshold']:.2f}"]
+            if info.get("span_threshold")
+            else []
+        ),
         "- Relation thresholds, tuned on dev (* shared by the types with too few dev relations to tune alone): "
         + ", ".join(f"{t} {v['threshold']:.2f}{'*' if v.get('shared') else ''}" for t, v in info.get("thresholds", {}).items()),
         "",

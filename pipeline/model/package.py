@@ -1,7 +1,7 @@
 """The committed model: only what fine-tuning changed, rebuilt on models/base at load.
 
 `export_finetuned` writes a spaCy pipeline directory without the transformer's weights:
-config.cfg, meta.json, the tokenizer, vocab, the `ner`, `entity_relabeler` and
+config.cfg, meta.json, the tokenizer, vocab, the `ner`, `span_entities` and
 `relation_extractor` pipes,
 and `transformer/delta.safetensors` with the fine-tuned encoder layers in float16
 (a few MB instead of the 129 MB backbone). `load_finetuned` builds the pipeline from

@@ -23,7 +23,7 @@ from ..annotations.public_sets import PUBLIC_SETS, sample_public_examples
 from ..backbone.build import MODELS_DIR
 from ..text.normalise import model_view
 from .package import FINETUNED_DIR, export_finetuned, model_files
-from .thresholds import tune_thresholds
+from .thresholds import tune_span_threshold, tune_thresholds
 
 ROOT = MODELS_DIR.parent
 CONFIGS_DIR = ROOT / "configs"
@@ -121,14 +121,16 @@ def train(profile: Path, run_dir: Path, model_dir: Path | None = None, base_dir:
     config.to_disk(config_path, interpolate=False)
     spacy_train(config_path, run_dir / "pipeline", use_gpu=-1)
     nlp = spacy.load(run_dir / "pipeline" / "model-best")
-    dev = read_splits()["dev"]
-    thresholds = tune_thresholds(nlp, [as_model_reads(ex) for ex in dev], **dict(config.get("thresholds", {})))
+    dev = [as_model_reads(ex) for ex in read_splits()["dev"]]
+    span_threshold = tune_span_threshold(nlp, dev) if "span_entities" in nlp.pipe_names else None
+    thresholds = tune_thresholds(nlp, dev, **dict(config.get("thresholds", {})))
     nlp.meta.setdefault("zhaoshang", {})
     nlp.meta["zhaoshang"] = {
         "profile": str(Path(profile).name),
         "trained_on": datetime.now(UTC).strftime("%Y-%m-%d"),
         "seed": config["system"]["seed"],
         "thresholds": thresholds,
+        "span_threshold": span_threshold,
         "trained_seconds": round(time.perf_counter() - started, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
